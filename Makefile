@@ -1,0 +1,257 @@
+# Hearth: top-level Makefile.
+#
+# Kbuild-like and non-recursive: each folder has a Kbuild file that says
+# `obj-$(CONFIG_FOO) += foo.o` and `obj-y += sub/`; this file walks them from
+# the top and builds every object out of tree under build/<board>/.
+# Configuration is Kconfig (Debian's python3-kconfiglib); each board has
+# boards/<board>/defconfig. Run `make help` for the targets.
+
+BOARD ?= qemu-virt
+O ?= build/$(BOARD)
+V ?= 0
+# Debian's python3 (kconfiglib lives in its dist-packages), whatever PATH says.
+PYTHON := /usr/bin/python3
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GITREV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+MAKEFLAGS += --no-print-directory
+
+.DEFAULT_GOAL := all
+CONFIG := $(O)/.config
+AUTOCONF := $(O)/include/generated/autoconf.h
+DEPS_STAMP := build/.deps-ok
+
+# Targets that need no configuration.
+NOCONFIG_GOALS := help clean distclean deps test unit e2e bench run-all
+CONFIG_GOALS := %_defconfig menuconfig olddefconfig savedefconfig
+
+need_config := 1
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(NOCONFIG_GOALS) $(CONFIG_GOALS),$(MAKECMDGOALS)),)
+need_config := 0
+endif
+endif
+
+# ---------------------------------------------------------------------------
+# Dependencies: Debian packages (idempotent) and third-party sources.
+
+.PHONY: deps
+deps:
+	$(Q)scripts/deps.sh
+
+# ---------------------------------------------------------------------------
+# Configuration
+
+KCONFIG_ENV = KCONFIG_CONFIG=$(CONFIG) srctree=$(CURDIR)
+
+$(CONFIG): | deps-quiet
+	$(Q)mkdir -p $(O)
+	$(Q)test -f boards/$(BOARD)/defconfig || { echo "no board '$(BOARD)' (boards/*/defconfig)"; exit 1; }
+	$(Q)$(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py defconfig boards/$(BOARD)/defconfig
+
+$(AUTOCONF): $(CONFIG) $(shell find . -name Kconfig -not -path './build/*')
+	$(Q)$(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py genconfig $(AUTOCONF)
+
+.PHONY: deps-quiet
+deps-quiet:
+	$(Q)scripts/deps.sh --quiet
+
+%_defconfig: deps-quiet
+	$(Q)test -f boards/$*/defconfig || { echo "no board '$*'"; exit 1; }
+	$(Q)mkdir -p build/$*
+	$(Q)KCONFIG_CONFIG=build/$*/.config srctree=$(CURDIR) $(PYTHON) scripts/kconfig.py defconfig boards/$*/defconfig
+
+menuconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) -m menuconfig Kconfig
+
+olddefconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py olddefconfig
+
+savedefconfig: $(CONFIG)
+	$(Q)$(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py savedefconfig $(O)/defconfig
+	@echo "wrote $(O)/defconfig (copy it to boards/$(BOARD)/defconfig to keep it)"
+
+ifeq ($(need_config),1)
+ifneq ($(wildcard $(CONFIG)),)
+include $(CONFIG)
+else
+# First build of this board: make the config now so the rest can read it.
+$(shell scripts/deps.sh --quiet >&2; mkdir -p $(O); KCONFIG_CONFIG=$(CONFIG) srctree=$(CURDIR) $(PYTHON) scripts/kconfig.py defconfig boards/$(BOARD)/defconfig >&2)
+include $(CONFIG)
+endif
+endif
+
+# ---------------------------------------------------------------------------
+# Toolchains
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wvla
+INCLUDES := -I$(O)/include -Iarch/include -Iboards/include
+COMMON_CFLAGS := -std=gnu11 -g -ffunction-sections -fdata-sections \
+	-fno-omit-frame-pointer -include $(AUTOCONF) $(INCLUDES) \
+	-DHEARTH_VERSION='"$(VERSION)"' -DHEARTH_GITREV='"$(GITREV)"'
+
+ifeq ($(CONFIG_ARCH_AARCH64),y)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+SIZE := $(CROSS_COMPILE)size
+LIBFDT := build/third_party/libfdt-arm64
+ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-a53 -Os -fpie -ffreestanding \
+	-fstack-protector-strong -mgeneral-regs-only \
+	-U__linux__ -U__unix__ -Uunix -I$(LIBFDT)/include
+ARCH_LDFLAGS := -nostartfiles -static -Wl,-pie \
+	-Wl,--no-dynamic-linker -Wl,-z,norelro -Wl,-z,noexecstack -Wl,--gc-sections \
+	-Wl,--build-id=none -T $(O)/arch/aarch64/hearth.ld
+ARCH_LIBS := $(LIBFDT)/lib/libfdt.a -lc -lgcc
+THIRD_PARTY_DEPS := $(LIBFDT)/lib/libfdt.a
+IMAGE := $(O)/hearth.img
+endif
+
+ifeq ($(CONFIG_ARCH_HOST),y)
+CC := gcc
+SIZE := size
+ARCH_CFLAGS := -O1 -D_GNU_SOURCE
+ifeq ($(CONFIG_HOST_SANITIZE),y)
+ARCH_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ARCH_LDFLAGS += -fsanitize=address,undefined
+endif
+ARCH_LIBS := -lfdt
+IMAGE := $(O)/hearth
+endif
+
+CFLAGS := $(COMMON_CFLAGS) $(ARCH_CFLAGS) $(WARN)
+ASFLAGS := $(COMMON_CFLAGS) $(ARCH_CFLAGS) -D__ASSEMBLY__
+
+# ---------------------------------------------------------------------------
+# Walk the Kbuild files. Each sets obj-y (objects and sub/ folders) and may
+# set ccflags-y for its folder and CFLAGS_<obj> for one object.
+
+OBJS :=
+define descend
+obj-y :=
+ccflags-y :=
+include $(1)/Kbuild
+OBJS_$(1) := $$(addprefix $(O)/$(1)/,$$(filter-out %/,$$(obj-y)))
+OBJS += $$(OBJS_$(1))
+$$(foreach o,$$(filter-out %/,$$(obj-y)),$$(eval $(O)/$(1)/$$(o): EXTRA_CFLAGS := $$(ccflags-y) $$(CFLAGS_$$(o))))
+SUBDIRS_$(1) := $$(patsubst %/,%,$$(filter %/,$$(obj-y)))
+$$(foreach d,$$(SUBDIRS_$(1)),$$(eval $$(call descend,$(1)/$$(d))))
+endef
+
+ifeq ($(need_config),1)
+TOPDIRS := arch boards stack policy hub services
+$(foreach d,$(TOPDIRS),$(eval $(call descend,$(d))))
+endif
+
+DEPFILES := $(OBJS:.o=.d)
+-include $(DEPFILES)
+
+# ---------------------------------------------------------------------------
+# Rules
+
+ifeq ($(V),1)
+quiet = 
+else
+quiet = @printf '  %-7s %s\n' $(1) $(2);
+endif
+
+$(O)/%.o: %.c $(AUTOCONF) | $(THIRD_PARTY_DEPS)
+	$(call quiet,CC,$<)mkdir -p $(@D) && $(CC) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/%.o: %.S $(AUTOCONF)
+	$(call quiet,AS,$<)mkdir -p $(@D) && $(CC) $(ASFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/%.ld: %.ld.S $(AUTOCONF)
+	$(call quiet,CPP,$<)mkdir -p $(@D) && $(CC) -E -P -x c -include $(AUTOCONF) $< -o $@
+
+$(O)/%.dtb: %.dts
+	$(call quiet,DTC,$<)mkdir -p $(@D) && dtc -q -I dts -O dtb -o $@ $<
+
+build/third_party/libfdt-arm64/lib/libfdt.a:
+	$(Q)scripts/fetch-deb.sh arm64 libfdt-dev build/third_party/libfdt-arm64
+
+.PHONY: all
+all: $(IMAGE)
+
+ifeq ($(CONFIG_ARCH_AARCH64),y)
+$(O)/hearth.elf: $(OBJS) $(O)/arch/aarch64/hearth.ld $(THIRD_PARTY_DEPS)
+	$(call quiet,LD,$@)$(CC) $(ARCH_CFLAGS) $(ARCH_LDFLAGS) -Wl,-Map=$(O)/hearth.map -o $@ $(OBJS) $(ARCH_LIBS)
+	$(Q)scripts/check-relocs.sh $@
+
+$(IMAGE): $(O)/hearth.elf
+	$(call quiet,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
+	@printf '  IMAGE   %s: %s bytes (file), %s\n' $@ "$$(stat -c %s $@)" "$$($(SIZE) $< | awk 'NR==2{printf "text %d, data %d, bss %d", $$1, $$2, $$3}')"
+endif
+
+ifeq ($(CONFIG_ARCH_HOST),y)
+$(IMAGE): $(OBJS)
+	$(call quiet,LD,$@)$(CC) $(ARCH_CFLAGS) $(ARCH_LDFLAGS) -o $@ $(OBJS) $(ARCH_LIBS)
+	@printf '  PROGRAM %s: %s bytes\n' $@ "$$(stat -c %s $@)"
+endif
+
+# ---------------------------------------------------------------------------
+# Running and testing
+
+.PHONY: run
+run: all
+	$(Q)scripts/run.sh $(BOARD) $(O)
+
+.PHONY: tools
+tools:
+	$(Q)$(MAKE) -f tests/tools.mk
+
+.PHONY: test unit e2e
+test: deps
+	$(Q)tests/run-all.sh
+
+unit: deps
+	$(Q)$(MAKE) -f tests/tools.mk unit
+
+e2e: deps
+	$(Q)tests/e2e/run.sh
+
+.PHONY: bench
+bench: deps
+	$(Q)scripts/bench.sh
+
+.PHONY: clean distclean
+clean:
+	$(Q)rm -rf $(O)/arch $(O)/boards $(O)/stack $(O)/policy $(O)/hub $(O)/services \
+		$(O)/hearth $(O)/hearth.elf $(O)/hearth.img $(O)/hearth.map $(O)/include
+distclean:
+	$(Q)rm -rf build
+
+.PHONY: help
+help:
+	@echo 'Hearth: firmware for a personal information hub'
+	@echo
+	@echo 'Everyday:'
+	@echo '  make run            build the board (default qemu-virt) and boot it in QEMU'
+	@echo '  make test           every test: host unit tests (ASan+UBSan), QEMU boot tests'
+	@echo '  make unit           host unit tests only'
+	@echo '  make e2e            QEMU end-to-end tests only'
+	@echo '  make bench          benchmarks (ratios against a peer, never gating)'
+	@echo
+	@echo 'Building (BOARD=qemu-virt|host, output in build/<board>/):'
+	@echo '  make                build the image (build/<board>/hearth.img, or hearth on host)'
+	@echo '  make tools          host tools: build/tools/hearth-dt (binding table of a DTB)'
+	@echo '  make V=1            show the full commands'
+	@echo '  make clean          remove this board'"'"'s objects; distclean removes build/'
+	@echo
+	@echo 'Configuration (Kconfig, written to build/<board>/.config):'
+	@echo '  make <board>_defconfig   start from boards/<board>/defconfig'
+	@echo '  make menuconfig          edit the configuration'
+	@echo '  make olddefconfig        update .config after Kconfig changes'
+	@echo '  make savedefconfig       write a minimal defconfig to build/<board>/defconfig'
+	@echo
+	@echo 'Dependencies:'
+	@echo '  make deps           install missing Debian packages (also done by run/test)'
+	@echo
+	@echo 'Boards:'
+	@for b in boards/*/defconfig; do d=$${b%/defconfig}; echo "  $${d#boards/}"; done

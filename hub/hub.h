@@ -1,0 +1,12 @@
+/*
+ * hub.h: the hub layer's interface (the application). For now: the test
+ * hooks the end-to-end tests start from the kernel command line.
+ */
+#ifndef HUB_H
+#define HUB_H
+
+/* hub/testhooks.c: runs the scenario named by hearth.test= or hearth.crash=
+ * in (bootargs), if any. Returns 1 when a scenario took over the loop. */
+int hub_testhooks_start(const char *bootargs);
+
+#endif

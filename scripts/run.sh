@@ -1,0 +1,31 @@
+#!/bin/sh
+# run.sh BOARD BUILDDIR: boots the built image the way `make run` does.
+#   qemu-virt: QEMU aarch64 virt, console on this terminal (Ctrl-A X quits);
+#              when stdin is not a terminal the console is output-only and
+#              QEMU keeps running (so scripts can start it in the background).
+#   host:      the Linux process, console on stdout.
+# Environment: HEARTH_ARGS (kernel command line), HEARTH_MEM (default 256M),
+# HEARTH_GIC (2 or 3, default 3), HEARTH_QEMU_EXTRA (more QEMU options).
+set -e
+board=$1 out=$2
+case "$board" in
+qemu-virt)
+	if [ -t 0 ]; then
+		con="-serial mon:stdio"
+	else
+		con="-serial stdio -monitor none"
+	fi
+	exec qemu-system-aarch64 -M virt,gic-version=${HEARTH_GIC:-3} -cpu cortex-a57 \
+		-m "${HEARTH_MEM:-256M}" -smp 1 -display none $con -no-reboot \
+		-device virtio-rng-device \
+		-kernel "$out/hearth.img" -append "${HEARTH_ARGS:-}" ${HEARTH_QEMU_EXTRA:-}
+	;;
+host)
+	# shellcheck disable=SC2086
+	exec "$out/hearth" ${HEARTH_ARGS:-}
+	;;
+*)
+	echo "run.sh: no run recipe for board '$board'" >&2
+	exit 1
+	;;
+esac
