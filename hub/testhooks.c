@@ -20,13 +20,14 @@
 #include "hub.h"
 
 static struct loop_timer sleep_timer;
-static uint64_t sleep_start, sleep_ms;
+static uint64_t sleep_start, sleep_ms, sleep_irqs;
 
 static void sleep_done(struct loop_timer *t)
 {
 	(void)t;
 	uint64_t took = time_now_ns() - sleep_start;
-	printf("SLEEP-END ms=%" PRIu64 " asked=%" PRIu64 "\n", took / 1000000u, sleep_ms);
+	printf("SLEEP-END ms=%" PRIu64 " asked=%" PRIu64 " irqs=%" PRIu64 "\n", took / 1000000u,
+	       sleep_ms, board_irq_total() - sleep_irqs);
 	loop_stop(took >= sleep_ms * 1000000u ? 0 : 1);
 }
 
@@ -76,6 +77,7 @@ int hub_testhooks_start(const char *bootargs)
 		sleep_timer.fn = sleep_done;
 		printf("SLEEP-START ms=%" PRIu64 "\n", sleep_ms);
 		sleep_start = time_now_ns();
+		sleep_irqs = board_irq_total();
 		loop_timer_arm(&sleep_timer, sleep_start + sleep_ms * 1000000u);
 		return 1;
 	}

@@ -130,7 +130,7 @@ void arch_trap_fatal(struct trap_frame *f, unsigned long kind)
 	outf("\n*** HEARTH CRASH: %s%s%s ***\n", kinds[kind & 3],
 	     (kind & 4) ? " inside an exception handler" : "", (kind & 8) ? " from a lower EL" : "");
 	if ((kind & 3) == 0 || (kind & 3) == 3)
-		outf("exception class %#04x: %s\n", ec, ec_name(ec));
+		outf("exception class 0x%02x: %s\n", ec, ec_name(ec));
 	if (ec == 0x24 || ec == 0x25 || ec == 0x20 || ec == 0x21) {
 		outf("  %s at level %u%s\n", fsc_name(iss & 0x3f), iss & 3,
 		     (ec >= 0x24 && (iss & (1u << 6))) ? ", on a write" : (ec >= 0x24 ? ", on a read" : ""));

@@ -169,14 +169,13 @@ void board_halt(int code)
 		board_poweroff();
 #if defined(CONFIG_PANIC_RESET)
 	say("hearth: resetting\n");
-	board_reset();
+	board_power_op(1);
 #elif defined(CONFIG_PANIC_POWEROFF)
 	say("hearth: powering off\n");
-	board_poweroff();
-#else
+	board_power_op(0);
+#endif
 	say("hearth: halted\n");
 	arch_halt();
-#endif
 }
 
 void panic(const char *fmt, ...)

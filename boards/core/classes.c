@@ -67,7 +67,7 @@ static struct {
 	void *arg;
 	uint64_t count;
 } handlers[MAX_IRQ];
-static uint64_t spurious;
+static uint64_t spurious, irq_total;
 
 int irqchip_register(struct device *dev, const struct irqchip_ops *ops)
 {
@@ -125,6 +125,7 @@ void board_irq_dispatch(void)
 		unsigned int irq = irq_ops->ack(irq_dev);
 		if (irq >= 1020) /* spurious: nothing (more) pending */
 			return;
+		irq_total++;
 		if (irq < MAX_IRQ && handlers[irq].fn) {
 			handlers[irq].count++;
 			handlers[irq].fn(handlers[irq].arg);
@@ -135,6 +136,11 @@ void board_irq_dispatch(void)
 		}
 		irq_ops->eoi(irq_dev, irq);
 	}
+}
+
+uint64_t board_irq_total(void)
+{
+	return irq_total;
 }
 
 uint64_t board_irq_count(unsigned int irq)

@@ -171,6 +171,7 @@ void irq_detach(unsigned int irq);
 void board_irq_dispatch(void);
 /* Interrupts taken since boot (for tests and metrics). */
 uint64_t board_irq_count(unsigned int irq);
+uint64_t board_irq_total(void);
 
 struct clock_ops {
 	uint64_t (*now_ns)(struct device *dev);                      /* required: monotonic */

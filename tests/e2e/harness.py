@@ -1,0 +1,153 @@
+"""harness.py: boots the real Hearth image in QEMU and watches it from outside.
+
+Every end-to-end test starts QEMU as a child process, reads the serial
+console line by line (each line stamped with the host's monotonic clock when
+it arrived), and ends it through a semihosting exit code, a marker line, or
+by terminating QEMU. Nothing here talks to the guest except its console and
+its command line. Runs under Debian's python3 with the standard library only.
+"""
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+IMAGE = os.path.join(ROOT, "build", "qemu-virt", "hearth.img")
+QEMU = "qemu-system-aarch64"
+
+
+def qemu_cmd(machine="virt", gic=3, mem="256M", smp=1, args="", extra=(),
+             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57"):
+    """The QEMU command line for one boot of the image."""
+    m = f"{machine},gic-version={gic}" if gic else machine
+    cmd = [QEMU, "-M", m, "-cpu", cpu, "-m", mem, "-smp", str(smp),
+           "-display", "none", "-serial", "stdio", "-monitor", "none",
+           "-no-reboot"]
+    if semihosting:
+        cmd += ["-semihosting-config", "enable=on,target=native"]
+        args = (args + " hearth.semihosting").strip()
+    if rng:
+        cmd += ["-device", "virtio-rng-device"]
+    if kernel:
+        cmd += ["-kernel", kernel, "-append", args]
+    cmd += list(extra)
+    return cmd
+
+
+class Boot:
+    """One running QEMU; lines() yields (host_time, text) as they arrive."""
+
+    def __init__(self, cmd, timeout=60):
+        self.cmd = cmd
+        self.deadline = time.monotonic() + timeout
+        self.start = time.monotonic()
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self.log = []  # (t, line)
+        self._buf = b""
+
+    def _read(self, wait):
+        r, _, _ = select.select([self.proc.stdout], [], [], wait)
+        if not r:
+            return False
+        chunk = os.read(self.proc.stdout.fileno(), 65536)
+        if not chunk:
+            return None
+        now = time.monotonic() - self.start
+        self._buf += chunk
+        while b"\n" in self._buf:
+            line, self._buf = self._buf.split(b"\n", 1)
+            text = line.decode("utf-8", "replace").rstrip("\r")
+            self.log.append((now, text))
+        return True
+
+    def wait_for(self, marker, timeout=None):
+        """Host time at which a line containing marker arrived; raises on timeout/exit."""
+        end = self.deadline if timeout is None else min(self.deadline, time.monotonic() + timeout)
+        seen = 0
+        while True:
+            for t, line in self.log[seen:]:
+                if marker in line:
+                    return t
+            seen = len(self.log)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line with {marker!r} in time\n" + self.text())
+            r = self._read(min(left, 0.2))
+            if r is None:
+                raise AssertionError(f"QEMU ended before {marker!r}\n" + self.text())
+
+    def wait_exit(self):
+        """QEMU's exit code, after draining its output."""
+        while True:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise AssertionError("QEMU did not exit in time\n" + self.text())
+            if self._read(min(left, 0.2)) is None:
+                break
+        return self.proc.wait(timeout=10)
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def text(self):
+        return "\n".join(line for _, line in self.log) + self._buf.decode("utf-8", "replace")
+
+    def lines(self):
+        return [line for _, line in self.log]
+
+
+def dump_dtb(path, machine="virt", gic=3, mem="256M", smp=1, extra=()):
+    """The DTB QEMU would pass for this machine (same options as the boot)."""
+    m = f"{machine},gic-version={gic},dumpdtb={path}"
+    subprocess.run([QEMU, "-M", m, "-cpu", "cortex-a57", "-m", mem, "-smp", str(smp),
+                    "-display", "none", "-device", "virtio-rng-device"] + list(extra),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Runner:
+    """Collects named checks; prints PASS/FAIL per test and a summary."""
+
+    def __init__(self):
+        self.failed = []
+        self.count = 0
+        only = os.environ.get("E2E_ONLY")
+        self.only = only.split(",") if only else None
+
+    def run(self, fn):
+        name = fn.__name__
+        if self.only and not any(o in name for o in self.only):
+            return
+        self.count += 1
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - report every failure the same way
+            self.failed.append(name)
+            print(f"FAIL {name} ({time.monotonic() - t0:.1f}s)\n{e}", flush=True)
+            return
+        print(f"PASS {name} ({time.monotonic() - t0:.1f}s)", flush=True)
+
+    def finish(self):
+        if self.failed:
+            print(f"{len(self.failed)} of {self.count} failed: {', '.join(self.failed)}")
+            sys.exit(1)
+        print(f"all {self.count} passed")
+
+
+def check(cond, msg, boot=None):
+    if not cond:
+        raise AssertionError(msg + (("\n--- console ---\n" + boot.text()) if boot else ""))
