@@ -144,9 +144,27 @@ SUBDIRS_$(1) := $$(patsubst %/,%,$$(filter %/,$$(obj-y)))
 $$(foreach d,$$(SUBDIRS_$(1)),$$(eval $$(call descend,$(1)/$$(d))))
 endef
 
+# Third-party libraries (Debian sources in build/third_party/<pkg>, fetched
+# by scripts/fetch-src.sh and pinned in third_party.lock). A Kbuild file says
+#   TP_LIBS += lwip
+#   tp-lwip-srcs := src/core/init.c ...   (relative to build/third_party/lwip)
+#   tp-lwip-cflags := -Istack/lwip ...
+# and the objects land in build/<board>/tp/lwip/, compiled without -Werror
+# (their warnings are not ours to fix) but with the board's code flags.
+TP_LIBS :=
+TP := build/third_party
+define tp_lib
+TP_OBJS_$(1) := $$(addprefix $(O)/tp/$(1)/,$$(patsubst %.c,%.o,$$(tp-$(1)-srcs)))
+OBJS += $$(TP_OBJS_$(1))
+$$(TP_OBJS_$(1)): EXTRA_CFLAGS := $$(tp-$(1)-cflags)
+$(TP)/$(1)/%.c: | $(TP)/$(1)/.stamp ;
+$(TP)/$(1)/%.h: | $(TP)/$(1)/.stamp ;
+endef
+
 ifeq ($(need_config),1)
 TOPDIRS := arch boards stack policy hub services
 $(foreach d,$(TOPDIRS),$(eval $(call descend,$(d))))
+$(foreach l,$(sort $(TP_LIBS)),$(eval $(call tp_lib,$(l))))
 endif
 
 DEPFILES := $(OBJS:.o=.d)
@@ -161,8 +179,16 @@ else
 quiet = @printf '  %-7s %s\n' $(1) $(2);
 endif
 
-$(O)/%.o: %.c $(AUTOCONF) | $(THIRD_PARTY_DEPS)
+TP_STAMPS = $(foreach l,$(sort $(TP_LIBS)),$(TP)/$(l)/.stamp)
+$(O)/%.o: %.c $(AUTOCONF) | $(THIRD_PARTY_DEPS) $(TP_STAMPS)
 	$(call quiet,CC,$<)mkdir -p $(@D) && $(CC) $(CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+TP_CFLAGS = $(filter-out -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla,$(CFLAGS)) -w
+$(O)/tp/%.o: $(TP)/%.c $(AUTOCONF)
+	$(call quiet,CC,$<)mkdir -p $(@D) && $(CC) $(TP_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(TP)/%/.stamp: third_party.lock
+	$(Q)scripts/fetch-src.sh $* $(TP)/$* && touch $@
 
 $(O)/%.o: %.S $(AUTOCONF)
 	$(call quiet,AS,$<)mkdir -p $(@D) && $(CC) $(ASFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@

@@ -43,9 +43,9 @@ test_dt_SRCS := boards/core/dt.c boards/core/bind.c
 
 # ---------------------------------------------------------------------------
 
-obj = $(patsubst %.c,$(B)/host/%.o,$(1))
+obj = $(patsubst %.c,$(B)/unit-obj/%.o,$(1))
 
-$(B)/host/%.o: %.c
+$(B)/unit-obj/%.o: %.c
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $<"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

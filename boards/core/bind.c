@@ -63,8 +63,7 @@ static bool name_is(const void *fdt, int node, const char *want)
 	int len;
 	const char *name = fdt_get_name(fdt, node, &len);
 
-	return name && len >= 0 && (size_t)len == strlen(want) &&
-	       !memcmp(name, want, (size_t)len);
+	return name && len >= 0 && (size_t)len == strlen(want) && !memcmp(name, want, (size_t)len);
 }
 
 static bool is_memory(const void *fdt, int node)
@@ -86,8 +85,8 @@ static bool is_core(const void *fdt, int node, int depth, int top)
 	return name_is(fdt, top, "cpus") || name_is(fdt, top, "reserved-memory");
 }
 
-static struct binding decide(const void *fdt, int node, bool core,
-			     const struct driver *const *drv, size_t ndrv)
+static struct binding decide(const void *fdt, int node, bool core, const struct driver *const *drv,
+			     size_t ndrv)
 {
 	struct binding b = {node, BIND_NONE, NULL, -1};
 	size_t i;
@@ -115,8 +114,8 @@ static struct binding decide(const void *fdt, int node, bool core,
 	return b;
 }
 
-struct binding board_bind_node(const void *fdt, int node,
-			       const struct driver *const *drv, size_t ndrv)
+struct binding board_bind_node(const void *fdt, int node, const struct driver *const *drv,
+			       size_t ndrv)
 {
 	struct binding none = {node, BIND_NONE, NULL, -1};
 	int depth, top;
@@ -133,8 +132,7 @@ struct binding board_bind_node(const void *fdt, int node,
 }
 
 int board_bind_walk(const void *fdt, const struct driver *const *drv, size_t ndrv,
-		    void (*fn)(void *arg, const struct binding *b, int depth),
-		    void *arg)
+		    void (*fn)(void *arg, const struct binding *b, int depth), void *arg)
 {
 	int node, depth = -1, top = 0;
 
@@ -193,8 +191,11 @@ void board_print_binding(const void *fdt, const struct binding *b, int depth,
 	if (depth > MAX_INDENT)
 		depth = MAX_INDENT;
 	snprintf(line, sizeof(line), "  %*s%s  %s  -> %s%s%s%s", 2 * depth, "", path,
-		 compat ? compat : "-", state_str(b), dev ? " [" : "",
-		 dev ? board_status_str(dev->status) : "", dev ? "]" : "");
+		 !compat   ? "-"
+		 : *compat ? compat
+			   : "\"\"",
+		 state_str(b), dev ? " [" : "", dev ? board_status_str(dev->status) : "",
+		 dev ? "]" : "");
 	/* Names come from the blob: no control characters to the console. */
 	for (c = line; *c; c++)
 		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)

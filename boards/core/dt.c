@@ -117,8 +117,7 @@ static int prop_u32(const void *fdt, int node, const char *name, uint32_t *out)
 }
 
 /* #address-cells / #size-cells of (bus) with the spec's defaults (2, 1). */
-static int bus_cells(const void *fdt, int bus, const char *name, uint32_t def,
-		     uint32_t *out)
+static int bus_cells(const void *fdt, int bus, const char *name, uint32_t def, uint32_t *out)
 {
 	int err = prop_u32(fdt, bus, name, out);
 
@@ -202,8 +201,7 @@ static int check_header(const void *fdt, size_t maxlen)
 	/* Structure block: 4-aligned, room for at least FDT_END. */
 	off = hdr(fdt, offsetof(struct fdt_header, off_dt_struct));
 	size = hdr(fdt, offsetof(struct fdt_header, size_dt_struct));
-	if (off < HEADER_SIZE || off % 4 || size < 4 || size % 4 ||
-	    (uint64_t)off + size > total)
+	if (off < HEADER_SIZE || off % 4 || size < 4 || size % 4 || (uint64_t)off + size > total)
 		return -EOVERFLOW;
 	/* Strings block. */
 	off = hdr(fdt, offsetof(struct fdt_header, off_dt_strings));
@@ -230,8 +228,9 @@ static int check_rsvmap(const void *fdt)
 	return -EBADMSG;
 }
 
-/* Tag-level shape: one root at offset 0, properties only inside nodes,
- * balanced nesting no deeper than MAX_DEPTH, FDT_END after the root. */
+/* Tag-level shape: one root at offset 0 (not even a NOP before it: libfdt
+ * finds the root there), properties only inside nodes, balanced nesting no
+ * deeper than MAX_DEPTH, FDT_END after the root. */
 static int check_tags(const void *fdt)
 {
 	int off = 0, next, depth = 0;
@@ -260,8 +259,8 @@ static int check_tags(const void *fdt)
 				return -EBADMSG;
 			break;
 		case FDT_NOP:
-			if (off == 0)
-				return -EBADMSG; /* the root must come first */
+			if (off == 0) /* libfdt takes offset 0 for the root */
+				return -EBADMSG;
 			break;
 		case FDT_END:
 			return root_done && depth == 0 ? 0 : -EBADMSG;
@@ -316,9 +315,10 @@ int board_dt_check(const void *fdt, size_t maxlen)
 	err = fdt_num_mem_rsv(fdt);
 	if (err < 0)
 		return -EBADMSG;
-	err = fdt_check_full(fdt, maxlen);
-	if (err)
-		return err == -FDT_ERR_TRUNCATED ? -EBADMSG : fdt_errno(err);
+	/* The header is known good: whatever fdt_check_full finds is in the
+	 * structure or strings block. */
+	if (fdt_check_full(fdt, maxlen))
+		return -EBADMSG;
 	err = check_tags(fdt);
 	if (err)
 		return err;
@@ -327,6 +327,8 @@ int board_dt_check(const void *fdt, size_t maxlen)
 
 const char *board_dt_strerror(int err)
 {
+	if (err == INT_MIN)
+		return "unknown error";
 	switch (err < 0 ? -err : err) {
 	case 0:
 		return "ok";
@@ -366,28 +368,38 @@ const char *board_dt_strerror(int err)
 /* ------------------------------------------------------------------ */
 /* reg and ranges                                                      */
 
-/* Translates (a), an address on the bus below node (bus), to the root's
- * (CPU) address space. */
-static int translate(const void *fdt, int bus, struct cells *a)
+/* The offsets from the root down to (node): chain[0] is the root,
+ * chain[depth] the node. One walk of the tree (libfdt's fdt_parent_offset
+ * costs two per call). Returns the depth or -errno. */
+static int ancestors(const void *fdt, int node, int chain[MAX_DEPTH + 1])
 {
-	int hops;
+	int off, depth = -1;
 
-	for (hops = 0; hops <= MAX_DEPTH; hops++) {
-		int up = fdt_parent_offset(fdt, bus), len, i, n;
+	for (off = fdt_next_node(fdt, -1, &depth); off >= 0 && depth >= 0 && off <= node;
+	     off = fdt_next_node(fdt, off, &depth)) {
+		if (depth > MAX_DEPTH)
+			return -EBADMSG;
+		chain[depth] = off;
+		if (off == node)
+			return depth;
+	}
+	return -EINVAL; /* not the offset of a node */
+}
+
+/* Translates (a), an address on the bus below node chain[level], to the
+ * root's (CPU) address space through each bus's ranges. */
+static int translate(const void *fdt, const int *chain, int level, struct cells *a)
+{
+	for (; level > 0; level--) {
+		int bus = chain[level], up = chain[level - 1], len, i, n;
 		uint32_t cac, pac, psz, step;
 		const uint8_t *r;
 
-		if (up == -FDT_ERR_NOTFOUND)
-			return a->hi[0] || a->hi[1] ? -ERANGE : 0; /* root */
-		if (up < 0)
-			return fdt_errno(up);
 		r = prop(fdt, bus, "ranges", &len);
-		if (!r)
+		if (!r) /* not memory-mapped (I2C, SPI, /cpus...) */
 			return len == -FDT_ERR_NOTFOUND ? -ENOENT : fdt_errno(len);
-		if (len == 0) { /* identity mapping */
-			bus = up;
-			continue;
-		}
+		if (len == 0)
+			continue; /* identity mapping */
 		if (bus_cells(fdt, bus, "#address-cells", 2, &cac) ||
 		    bus_cells(fdt, up, "#address-cells", 2, &pac) ||
 		    bus_cells(fdt, bus, "#size-cells", 1, &psz) || !cac || !pac)
@@ -416,43 +428,54 @@ static int translate(const void *fdt, int bus, struct cells *a)
 		}
 		if (i == n)
 			return -ENOENT; /* no window of the bus maps it */
-		bus = up;
 	}
-	return -ELOOP;
+	/* At the root: what does not fit 64 bits is no CPU address. */
+	return a->hi[0] || a->hi[1] ? -ERANGE : 0;
 }
 
-int board_dt_reg(const void *fdt, int node, int index, uint64_t *addr,
-		 uint64_t *size)
+/* (node)'s reg, its parent's #address-cells and #size-cells, and the
+ * chain of ancestors; returns the number of entries or -errno. */
+static int reg_layout(const void *fdt, int node, const uint8_t **reg, uint32_t *ac, uint32_t *sc,
+		      int chain[MAX_DEPTH + 1], int *depth)
 {
-	int parent, len;
-	uint32_t ac, sc, step;
+	int len;
+
+	*reg = prop(fdt, node, "reg", &len);
+	if (!*reg) /* the cheap test first: most nodes have no reg */
+		return len == -FDT_ERR_NOTFOUND ? 0 : fdt_errno(len);
+	*depth = ancestors(fdt, node, chain);
+	if (*depth < 0)
+		return *depth;
+	if (*depth == 0)
+		return 0; /* the root: a reg there means nothing */
+	if (bus_cells(fdt, chain[*depth - 1], "#address-cells", 2, ac) ||
+	    bus_cells(fdt, chain[*depth - 1], "#size-cells", 1, sc) || !*ac ||
+	    len % (int)(4 * (*ac + *sc)))
+		return -EBADMSG;
+	return len / (int)(4 * (*ac + *sc));
+}
+
+int board_dt_reg(const void *fdt, int node, int index, uint64_t *addr, uint64_t *size)
+{
+	int chain[MAX_DEPTH + 1], depth = 0, n, err;
+	uint32_t ac = 0, sc = 0;
 	const uint8_t *reg;
 	struct cells a;
 	uint64_t s;
-	int err;
 
 	if (!fdt || node < 0 || index < 0)
 		return -EINVAL;
-	parent = fdt_parent_offset(fdt, node);
-	if (parent < 0)
-		return parent == -FDT_ERR_NOTFOUND ? -ENOENT : fdt_errno(parent);
-	reg = prop(fdt, node, "reg", &len);
-	if (!reg)
-		return len == -FDT_ERR_NOTFOUND ? -ENOENT : fdt_errno(len);
-	if (bus_cells(fdt, parent, "#address-cells", 2, &ac) ||
-	    bus_cells(fdt, parent, "#size-cells", 1, &sc) || !ac)
-		return -EBADMSG;
-	step = 4 * (ac + sc);
-	if (len % step)
-		return -EBADMSG;
-	if (index >= len / (int)step)
+	n = reg_layout(fdt, node, &reg, &ac, &sc, chain, &depth);
+	if (n < 0)
+		return n;
+	if (index >= n)
 		return -ENOENT;
-	reg += (size_t)index * step;
+	reg += (size_t)index * 4 * (ac + sc);
 	a = read_cells(reg, ac);
 	err = read_size(reg + 4 * ac, sc, &s);
 	if (err)
 		return err;
-	err = translate(fdt, parent, &a);
+	err = translate(fdt, chain, depth - 1, &a);
 	if (err)
 		return err;
 	if (addr)
@@ -465,27 +488,19 @@ int board_dt_reg(const void *fdt, int node, int index, uint64_t *addr,
 /* Number of reg entries of (node), or -errno. */
 static int reg_count(const void *fdt, int node)
 {
-	int parent = fdt_parent_offset(fdt, node), len;
+	int chain[MAX_DEPTH + 1], depth;
 	uint32_t ac, sc;
+	const uint8_t *reg;
 
-	if (parent == -FDT_ERR_NOTFOUND)
-		return 0; /* the root: a reg there means nothing */
-	if (parent < 0)
-		return fdt_errno(parent);
-	if (!prop(fdt, node, "reg", &len))
-		return len == -FDT_ERR_NOTFOUND ? 0 : fdt_errno(len);
-	if (bus_cells(fdt, parent, "#address-cells", 2, &ac) ||
-	    bus_cells(fdt, parent, "#size-cells", 1, &sc) || !ac ||
-	    len % (int)(4 * (ac + sc)))
-		return -EBADMSG;
-	return len / (int)(4 * (ac + sc));
+	return reg_layout(fdt, node, &reg, &ac, &sc, chain, &depth);
 }
 
 /* ------------------------------------------------------------------ */
 /* Interrupts                                                          */
 
-/* A GIC (v1-v4, or a vendor copy) by compatible: "vendor,...gic...". A bare
- * "three cells" rule would take e.g. Allwinner's pinctrl for a GIC. */
+/* A GIC (v1-v4, or a vendor copy) by compatible: "vendor,...gic..." or the
+ * old "arm,pl390". A bare "three cells" rule would take e.g. Allwinner's
+ * pinctrl (bank, pin, flags) for a GIC. */
 static bool is_gic(const void *fdt, int node)
 {
 	int len;
@@ -499,6 +514,8 @@ static bool is_gic(const void *fdt, int node)
 
 		if (!nul)
 			return false;
+		if (!strcmp(p, "arm,pl390"))
+			return true;
 		model = memchr(p, ',', (size_t)(nul - p));
 		model = model ? model + 1 : p;
 		for (; model + 3 <= nul; model++)
@@ -532,22 +549,30 @@ static int irq_cells(const void *fdt, int ctrl, uint32_t *cells)
  * interrupt-parent, else its parent's, until a node with #interrupt-cells. */
 static int irq_parent(const void *fdt, int node)
 {
-	int cur = node, hops;
+	int chain[MAX_DEPTH + 1], depth, cur = node, hops;
 
+	depth = ancestors(fdt, node, chain);
+	if (depth < 0)
+		return depth;
 	for (hops = 0; hops < MAX_IRQ_HOPS; hops++) {
 		uint32_t ph;
 		int err = prop_u32(fdt, cur, "interrupt-parent", &ph), p;
 
 		if (err == -ENOENT) {
-			p = fdt_parent_offset(fdt, cur);
-			if (p < 0) /* ran out of tree */
-				return p == -FDT_ERR_NOTFOUND ? -ENOENT : fdt_errno(p);
+			if (depth == 0)
+				return -ENOENT; /* ran out of tree */
+			p = chain[--depth];
 		} else if (err) {
 			return err;
 		} else {
 			p = fdt_node_offset_by_phandle(fdt, ph);
 			if (p < 0) /* dangling reference */
 				return -EBADMSG;
+			if (!fdt_getprop(fdt, p, "#interrupt-cells", NULL)) {
+				depth = ancestors(fdt, p, chain);
+				if (depth < 0)
+					return depth;
+			}
 		}
 		if (fdt_getprop(fdt, p, "#interrupt-cells", NULL))
 			return p;
@@ -556,8 +581,8 @@ static int irq_parent(const void *fdt, int node)
 	return -ELOOP;
 }
 
-static int decode_irq(const void *fdt, int ctrl, const uint8_t *spec,
-		      uint32_t cells, struct dt_irq *out)
+static int decode_irq(const void *fdt, int ctrl, const uint8_t *spec, uint32_t cells,
+		      struct dt_irq *out)
 {
 	uint32_t c0 = fdt32_ld((const fdt32_t *)(const void *)spec);
 	uint32_t c1 = cells > 1 ? fdt32_ld((const fdt32_t *)(const void *)(spec + 4)) : 0;
@@ -606,8 +631,7 @@ static int decode_irq(const void *fdt, int ctrl, const uint8_t *spec,
 }
 
 /* The (index)th entry of interrupts-extended: <phandle spec...>... */
-static int irq_extended(const void *fdt, const uint8_t *p, int len, int index,
-			struct dt_irq *out)
+static int irq_extended(const void *fdt, const uint8_t *p, int len, int index, struct dt_irq *out)
 {
 	int i;
 
@@ -669,8 +693,7 @@ int board_dt_irq(const void *fdt, int node, int index, struct dt_irq *out)
 /* Memory                                                              */
 
 /* Appends (node)'s non-empty reg entries to out[*n]. */
-static int add_regs(const void *fdt, int node, struct mem_region *out, int max,
-		    int *n)
+static int add_regs(const void *fdt, int node, struct mem_region *out, int max, int *n)
 {
 	int count = reg_count(fdt, node), i;
 
@@ -680,8 +703,8 @@ static int add_regs(const void *fdt, int node, struct mem_region *out, int max,
 		uint64_t base, size;
 		int err = board_dt_reg(fdt, node, i, &base, &size);
 
-		if (err)
-			return err;
+		if (err) /* the entry exists: not found means untranslatable */
+			return err == -ENOENT ? -EBADMSG : err;
 		if (!size)
 			continue; /* a placeholder some loaders leave */
 		if (*n >= max)
@@ -700,8 +723,7 @@ int board_dt_memory(const void *fdt, struct mem_region *out, int max)
 		return -EINVAL;
 	for (node = fdt_next_node(fdt, -1, &depth); node >= 0 && depth >= 0;
 	     node = fdt_next_node(fdt, node, &depth)) {
-		if (!prop_is(fdt, node, "device_type", "memory") ||
-		    !board_dt_enabled(fdt, node))
+		if (!prop_is(fdt, node, "device_type", "memory") || !board_dt_enabled(fdt, node))
 			continue;
 		err = add_regs(fdt, node, out, max, &n);
 		if (err)
@@ -737,6 +759,8 @@ int board_dt_reserved(const void *fdt, struct mem_region *out, int max)
 		return n;
 	if (node < 0)
 		return fdt_errno(node);
+	if (!fdt_getprop(fdt, node, "ranges", NULL))
+		return -EBADMSG; /* required by the binding; Linux ignores such a node */
 	fdt_for_each_subnode(i, fdt, node)
 	{
 		if (!board_dt_enabled(fdt, i))
@@ -816,15 +840,38 @@ const char *board_dt_model(const void *fdt)
 
 int board_dt_path(const void *fdt, int node, char *buf, size_t len)
 {
-	int err;
+	int chain[MAX_DEPTH + 1], depth, d;
+	size_t pos = 0;
 
 	if (!fdt || node < 0 || !buf || !len)
 		return -EINVAL;
-	err = fdt_get_path(fdt, node, buf, len > INT_MAX ? INT_MAX : (int)len);
-	if (err) {
-		buf[0] = '\0';
-		return fdt_errno(err);
+	buf[0] = '\0';
+	/* One walk (fdt_get_path names every node on its way). */
+	depth = ancestors(fdt, node, chain);
+	if (depth < 0)
+		return depth;
+	for (d = 1; d <= depth; d++) {
+		int nlen;
+		const char *name = fdt_get_name(fdt, chain[d], &nlen);
+
+		if (!name || nlen < 0) {
+			buf[0] = '\0';
+			return -EBADMSG;
+		}
+		if (pos + 1 + (size_t)nlen >= len) {
+			buf[0] = '\0';
+			return -ENOSPC;
+		}
+		buf[pos++] = '/';
+		memcpy(buf + pos, name, (size_t)nlen);
+		pos += (size_t)nlen;
 	}
+	if (depth == 0) {
+		if (len < 2)
+			return -ENOSPC;
+		buf[pos++] = '/';
+	}
+	buf[pos] = '\0';
 	return 0;
 }
 

@@ -75,8 +75,7 @@ struct binding board_bind_node(const void *fdt, int node,
 int board_bind_walk(const void *fdt, const struct driver *const *drv, size_t ndrv,
 		    void (*fn)(void *arg, const struct binding *b, int depth),
 		    void *arg);
-/* Writes the binding table in the boot report format to (out). */
-struct device;
+/* Writes one line of the binding table (no trailing newline) to (out). */
 void board_print_binding(const void *fdt, const struct binding *b, int depth,
 			 const struct device *dev, void (*out)(const char *line));
 
@@ -95,6 +94,8 @@ const char *board_status_str(int status);
 
 /* ------------------------------------------------------------------ */
 /* Device-tree helpers (boards/core/dt.c). All return 0 or -errno.     */
+/* Every helper but board_dt_check, board_dt_strerror and board_bootarg  */
+/* assumes the blob passed board_dt_check (libfdt trusts totalsize).     */
 
 /* Validates a DTB that may be at most (maxlen) bytes: magic, version, every
  * block inside totalsize, a structure block that walks to its end. */
@@ -110,8 +111,9 @@ int board_dt_reg(const void *fdt, int node, int index, uint64_t *addr,
 #define IRQ_EDGE 1u
 #define IRQ_LEVEL 2u
 struct dt_irq {
-	unsigned int irq;   /* GIC INTID: SPI n -> 32 + n, PPI n -> 16 + n */
-	unsigned int flags; /* IRQ_EDGE or IRQ_LEVEL */
+	unsigned int irq;   /* GIC INTID (SPI n -> 32 + n, PPI n -> 16 + n); for a
+			     * non-GIC parent, that controller's own number */
+	unsigned int flags; /* IRQ_EDGE, IRQ_LEVEL, or 0 when the specifier has none */
 	int parent;         /* the interrupt controller's node */
 };
 /* The (index)th entry of (node)'s interrupts, via interrupt-parent. */
@@ -121,7 +123,8 @@ struct mem_region {
 	uint64_t base;
 	uint64_t size;
 };
-/* Memory banks (device_type = "memory"); returns the count or -errno. */
+/* Memory banks (device_type = "memory"); returns the count or -errno
+ * (-ENOSPC with the first (max) in out[] when there are more). */
 int board_dt_memory(const void *fdt, struct mem_region *out, int max);
 /* /memreserve/ entries and /reserved-memory children; count or -errno. */
 int board_dt_reserved(const void *fdt, struct mem_region *out, int max);
@@ -199,6 +202,74 @@ struct power_ops {
 	void (*reset)(struct device *dev); /* required */
 };
 int power_register(struct device *dev, const struct power_ops *ops);
+
+/* Network devices (boards/core/netdev.c). The driver owns its rings; the
+ * stack attaches a receive callback and sends whole Ethernet frames. */
+struct netdev;
+struct netdev_ops {
+	/* Copies (frame) into the device's transmit ring: 0, -EAGAIN when the
+	 * ring is full (the caller may retry or drop), -EMSGSIZE when too big. */
+	int (*tx)(struct netdev *nd, const void *frame, size_t len); /* required */
+	/* Delivers completed receive and transmit work (from the loop). */
+	void (*poll)(struct netdev *nd); /* required */
+};
+struct netdev_stats {
+	uint64_t rx_packets, rx_bytes, rx_dropped, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_dropped, tx_busy;
+};
+struct netdev {
+	struct device *dev;
+	const struct netdev_ops *ops;
+	const char *name;     /* "eth0", ... (set by netdev_register) */
+	uint8_t mac[6];
+	uint16_t mtu;         /* payload bytes, 1500 */
+	bool link_up;
+	struct netdev_stats stats;
+	/* Set by the stack: called from ops->poll with each received frame;
+	 * the buffer is the driver's and valid only during the call. */
+	void (*rx)(struct netdev *nd, const void *frame, size_t len);
+	void (*link_changed)(struct netdev *nd);
+	void *stack_priv;
+	void *priv; /* the driver's */
+};
+/* (nd) must live forever; its mac, mtu, ops and dev are filled in. */
+int netdev_register(struct netdev *nd);
+size_t netdev_count(void);
+struct netdev *netdev_get(size_t i);
+/* For drivers: deliver a frame / a link change to the stack. */
+void netdev_deliver(struct netdev *nd, const void *frame, size_t len);
+void netdev_set_link(struct netdev *nd, bool up);
+
+/* Block devices (boards/core/blkdev.c). Synchronous: a call returns when
+ * the device has completed it (the driver sleeps on its interrupt). */
+struct blkdev;
+struct blkdev_ops {
+	/* Reads/writes (count) sectors at (sector); 0 or -errno (-EIO, -EROFS,
+	 * -ERANGE beyond the end). */
+	int (*read)(struct blkdev *bd, uint64_t sector, void *buf, size_t count);        /* required */
+	int (*write)(struct blkdev *bd, uint64_t sector, const void *buf, size_t count); /* required */
+	/* Returns when every write completed before it is on stable storage. */
+	int (*flush)(struct blkdev *bd); /* required */
+};
+struct blkdev_stats {
+	uint64_t reads, writes, flushes, errors;
+	uint64_t read_bytes, write_bytes;
+};
+struct blkdev {
+	struct device *dev;
+	const struct blkdev_ops *ops;
+	const char *name;     /* "vda", ... (set by blkdev_register) */
+	uint32_t sector_size; /* bytes, a power of two >= 512 */
+	uint64_t sectors;     /* capacity */
+	bool read_only;
+	bool volatile_cache;  /* writes need a flush to be durable */
+	struct blkdev_stats stats;
+	void *priv; /* the driver's */
+};
+/* (bd) must live forever; ops, sector_size and sectors are filled in. */
+int blkdev_register(struct blkdev *bd);
+size_t blkdev_count(void);
+struct blkdev *blkdev_get(size_t i);
 
 /* ------------------------------------------------------------------ */
 /* Time (boards/core/time.c)                                           */

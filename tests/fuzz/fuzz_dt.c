@@ -24,10 +24,10 @@ const char *board_status_str(int status)
 	return status ? "failed" : "ok";
 }
 
-static const char *const any_compat[] = {"arm,pl011", "arm,primecell", "arm,gic-400",
-					 "virtio,mmio", "simple-bus", NULL};
-static const char *const other_compat[] = {"arm,cortex-a15-gic", "arm,gic-v3",
-					   "snps,dw-apb-uart", NULL};
+static const char *const any_compat[] = {"arm,pl011",	"arm,primecell", "arm,gic-400",
+					 "virtio,mmio", "simple-bus",	 NULL};
+static const char *const other_compat[] = {"arm,cortex-a15-gic", "arm,gic-v3", "snps,dw-apb-uart",
+					   NULL};
 static const struct driver drv_a = {"a", any_compat, NULL};
 static const struct driver drv_b = {"b", other_compat, NULL};
 static const struct driver *const drivers[] = {&drv_a, &drv_b};
