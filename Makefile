@@ -19,7 +19,8 @@ Q :=
 else
 Q := @
 endif
-MAKEFLAGS += --no-print-directory
+MAKEFLAGS += --no-print-directory --no-builtin-rules
+.SUFFIXES:
 
 .DEFAULT_GOAL := all
 CONFIG := $(O)/.config
@@ -49,12 +50,18 @@ deps:
 
 KCONFIG_ENV = KCONFIG_CONFIG=$(CONFIG) srctree=$(CURDIR)
 
-$(CONFIG): | deps-quiet
+KCONFIG_FILES := $(shell find . -name Kconfig -not -path './build/*')
+
+# The .config follows the Kconfig files: new options get their defaults.
+# (make re-reads an included file it has remade, so the build sees them.)
+$(CONFIG): $(KCONFIG_FILES) | deps-quiet
 	$(Q)mkdir -p $(O)
 	$(Q)test -f boards/$(BOARD)/defconfig || { echo "no board '$(BOARD)' (boards/*/defconfig)"; exit 1; }
-	$(Q)$(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py defconfig boards/$(BOARD)/defconfig
+	$(Q)if [ -f $@ ]; then $(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py olddefconfig; \
+	else $(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py defconfig boards/$(BOARD)/defconfig; fi
+	$(Q)touch $@
 
-$(AUTOCONF): $(CONFIG) $(shell find . -name Kconfig -not -path './build/*')
+$(AUTOCONF): $(CONFIG)
 	$(Q)$(KCONFIG_ENV) $(PYTHON) scripts/kconfig.py genconfig $(AUTOCONF)
 
 .PHONY: deps-quiet

@@ -9,4 +9,8 @@
  * in (bootargs), if any. Returns 1 when a scenario took over the loop. */
 int hub_testhooks_start(const char *bootargs);
 
+/* hub/net.c: brings the network up and, once the device has an address,
+ * its TLS identity and the HTTPS and redirect servers. */
+void hub_net_start(const char *bootargs);
+
 #endif

@@ -5,11 +5,17 @@
  *                          the measured time and timer interrupts taken,
  *                          then stop (exit code 0, or 1 when it was early)
  *   hearth.test=exit:N     stop at once with exit code N
+ *   hearth.test=store-writer[:N]  write numbered records (1, 2, ...) into the
+ *                          store, one transaction each, printing "ACK n" when
+ *                          the commit returned; forever, or N then stop
+ *   hearth.test=store-check  print "STORE-CHECK integrity=... max=M count=C"
+ *                          and stop (exit code 0 when intact, 1 if not)
  *   hearth.crash=null|undef|stack|panic   a deliberate fault, for the crash
  *                          report: NULL read, undefined instruction, stack
  *                          overflow, panic()
  * Leaves out: anything a product would run.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +24,9 @@
 #include <board.h>
 
 #include "hub.h"
+#ifdef CONFIG_STORE
+#include "store/store.h"
+#endif
 
 static struct loop_timer sleep_timer;
 static uint64_t sleep_start, sleep_ms, sleep_irqs;
@@ -65,6 +74,65 @@ static void crash(const char *how)
 	printf("hearth: unknown hearth.crash=%s (null, undef, stack, panic)\n", how);
 }
 
+#ifdef CONFIG_STORE
+static struct loop_timer writer_timer;
+static int64_t writer_next, writer_last;
+
+static void writer_step(struct loop_timer *t)
+{
+	/* Payloads of varied size, so records cross pages now and then. */
+	int64_t args[2] = {writer_next, 64 + (writer_next * 37) % 1900};
+	int err = store_exec_i64("INSERT INTO test_records(n, payload) VALUES (?, randomblob(?))",
+				 args, 2);
+	if (err) {
+		printf("STORE-WRITER error %d at record %lld\n", err, (long long)writer_next);
+		loop_stop(1);
+		return;
+	}
+	printf("ACK %lld\n", (long long)writer_next);
+	if (writer_last && writer_next >= writer_last) {
+		printf("STORE-WRITER done\n");
+		loop_stop(0);
+		return;
+	}
+	writer_next++;
+	loop_timer_arm(t, time_now_ns());
+}
+
+static void store_writer(const char *arg)
+{
+	int64_t max = 0;
+	writer_last = arg ? strtoll(arg, NULL, 10) : 0;
+	if (store_exec("CREATE TABLE IF NOT EXISTS test_records(n INTEGER PRIMARY KEY, "
+		       "payload BLOB NOT NULL)") ||
+	    (store_query_i64("SELECT max(n) FROM test_records", &max) && max != 0)) {
+		printf("STORE-WRITER no store\n");
+		board_halt(1);
+	}
+	writer_next = max + 1;
+	printf("STORE-WRITER from %lld\n", (long long)writer_next);
+	writer_timer.fn = writer_step;
+	loop_timer_arm(&writer_timer, time_now_ns());
+}
+
+static void store_check_scenario(void)
+{
+	int64_t max = 0, count = 0, tables = 0;
+	int err = store_check();
+	struct store_status st;
+	store_status(&st);
+	if (!store_query_i64("SELECT count(*) FROM sqlite_schema WHERE name = 'test_records'",
+			     &tables) && tables) {
+		store_query_i64("SELECT coalesce(max(n), 0) FROM test_records", &max);
+		store_query_i64("SELECT count(*) FROM test_records", &count);
+	}
+	printf("STORE-CHECK integrity=%s max=%lld count=%lld\n",
+	       err == -ENODEV ? "nostore" : (err ? "FAILED" : "ok"), (long long)max,
+	       (long long)count);
+	board_halt(err || count != max ? 1 : 0);
+}
+#endif
+
 int hub_testhooks_start(const char *bootargs)
 {
 	char v[64];
@@ -81,6 +149,16 @@ int hub_testhooks_start(const char *bootargs)
 		loop_timer_arm(&sleep_timer, sleep_start + sleep_ms * 1000000u);
 		return 1;
 	}
+#ifdef CONFIG_STORE
+	if (!strcmp(v, "store-writer") || !strncmp(v, "store-writer:", 13)) {
+		store_writer(v[12] == ':' ? v + 13 : NULL);
+		return 1;
+	}
+	if (!strcmp(v, "store-check")) {
+		store_check_scenario();
+		return 1;
+	}
+#endif
 	if (!strncmp(v, "exit:", 5)) {
 		int code = atoi(v + 5);
 		printf("TEST-EXIT %d\n", code);

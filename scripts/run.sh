@@ -5,9 +5,17 @@
 #              QEMU keeps running (so scripts can start it in the background).
 #   host:      the Linux process, console on stdout.
 # Environment: HEARTH_ARGS (kernel command line), HEARTH_MEM (default 256M),
-# HEARTH_GIC (2 or 3, default 3), HEARTH_QEMU_EXTRA (more QEMU options).
+# HEARTH_GIC (2 or 3, default 3), HEARTH_QEMU_EXTRA (more QEMU options),
+# HEARTH_DISK (the disk image; default BUILDDIR/disk.img, created empty,
+# HEARTH_DISK_SIZE bytes (64M), on first run; "none" for no disk).
 set -e
 board=$1 out=$2
+disk=${HEARTH_DISK:-$out/disk.img}
+if [ "$disk" != none ] && [ ! -e "$disk" ]; then
+	mkdir -p "$(dirname "$disk")"
+	truncate -s "${HEARTH_DISK_SIZE:-64M}" "$disk"
+	echo "run.sh: created $disk (${HEARTH_DISK_SIZE:-64M}, all zero: Hearth formats it at boot)" >&2
+fi
 case "$board" in
 qemu-virt)
 	if [ -t 0 ]; then
@@ -15,14 +23,19 @@ qemu-virt)
 	else
 		con="-serial stdio -monitor none"
 	fi
+	drive=
+	[ "$disk" = none ] || drive="-drive file=$disk,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0"
+	# shellcheck disable=SC2086
 	exec qemu-system-aarch64 -M virt,gic-version=${HEARTH_GIC:-3} -cpu cortex-a57 \
 		-m "${HEARTH_MEM:-256M}" -smp 1 -display none $con -no-reboot \
-		-device virtio-rng-device \
+		-device virtio-rng-device $drive \
 		-kernel "$out/hearth.img" -append "${HEARTH_ARGS:-}" ${HEARTH_QEMU_EXTRA:-}
 	;;
 host)
+	diskarg=
+	[ "$disk" = none ] || diskarg="hearth.disk=$disk"
 	# shellcheck disable=SC2086
-	exec "$out/hearth" ${HEARTH_ARGS:-}
+	exec "$out/hearth" ${HEARTH_ARGS:-} $diskarg
 	;;
 *)
 	echo "run.sh: no run recipe for board '$board'" >&2

@@ -47,6 +47,7 @@
 #define IP_FRAG 1
 #define LWIP_IPV6_FRAG 1
 #define LWIP_IPV6_REASS 1
+#define IPV6_FRAG_COPYHEADER 1 /* 64-bit pointers do not fit the IPv6 fragment header */
 
 /* DHCP, DNS, SNTP, mDNS */
 #define LWIP_DHCP 1

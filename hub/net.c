@@ -1,0 +1,49 @@
+/*
+ * net.c: the hub's side of networking: start the stack, and when the first
+ * IPv4 address arrives make (or reissue) the TLS identity for it, print the
+ * certificate fingerprint and the URL, and start serving. A later address
+ * change reissues the certificate (same key) and says so.
+ * Leaves out: serving before an address exists (there is no one to serve).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <board.h>
+
+#include "../stack/stack.h"
+#include "hub.h"
+
+static bool tls_ok, identity_done;
+static char last_ipv4[16];
+
+static void on_change(void)
+{
+	struct net_status st;
+	char fp[100], pin[64];
+	stack_net_status(&st);
+	if (!st.up || !strcmp(st.ipv4, last_ipv4))
+		return;
+	snprintf(last_ipv4, sizeof(last_ipv4), "%s", st.ipv4);
+	if (!tls_ok)
+		return;
+	int err = identity_done ? stack_tls_reissue() : 0;
+	if (!err)
+		err = stack_tls_identity(fp, sizeof(fp), pin, sizeof(pin));
+	if (err) {
+		printf("hearth: no TLS identity (%d): HTTPS is off\n", err);
+		return;
+	}
+	printf("hearth: TLS certificate SHA-256 fingerprint %s\n", fp);
+	printf("hearth: TLS public key pin %s\n", pin);
+	if (!identity_done)
+		printf("hearth: serving https://%s/ and https://" CONFIG_NET_HOSTNAME ".local/\n", st.ipv4);
+	identity_done = true;
+}
+
+void hub_net_start(const char *bootargs)
+{
+	if (stack_net_init(bootargs))
+		return;
+	tls_ok = stack_tls_init() == 0;
+	stack_net_on_change(on_change);
+}

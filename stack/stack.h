@@ -1,0 +1,50 @@
+/*
+ * stack.h: the network and TLS layer's interface: bring the network up on
+ * every netdev (lwIP), the device's TLS identity, and the state health
+ * reports. Everything runs from the event loop.
+ * Leaves out (for now): the HTTP server and client glue (stack/http_*).
+ */
+#ifndef STACK_H
+#define STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* stack/net.c */
+/* Starts lwIP on every registered netdev: DHCP or the static address
+ * (Kconfig, overridden by hearth.ip=/gw=/dns=), IPv6 link-local + SLAAC,
+ * DNS, SNTP, mDNS. 0, or -ENODEV when there is no network device. */
+int stack_net_init(const char *bootargs);
+struct net_status {
+	bool up;            /* link up and an IPv4 address */
+	char ifname[8];
+	char mac[18];
+	char ipv4[16], netmask[16], gateway[16];
+	char ipv6[2][48];   /* link-local, global (or "") */
+	bool dhcp;
+	bool time_synced;   /* SNTP has set the clock */
+};
+void stack_net_status(struct net_status *st);
+/* Calls (fn) whenever an address is added or removed. */
+void stack_net_on_change(void (*fn)(void));
+
+/* stack/tls.c */
+/* Checks the entropy source and seeds the DRBG; fails (-EIO) without a
+ * working rng: then nothing is served over TLS. */
+int stack_tls_init(void);
+/* The device's identity: makes the ECDSA P-256 key on first use and a
+ * self-signed certificate for hearth.local and the current addresses.
+ * Fills the SHA-256 fingerprint of the certificate ("AB:CD:...") and the
+ * SPKI pin ("sha256//base64"). 0 or -errno. */
+int stack_tls_identity(char *fingerprint, size_t fplen, char *pin, size_t pinlen);
+/* DER of the current certificate (valid until the next reissue). */
+const uint8_t *stack_tls_cert(size_t *len);
+/* Reissues the certificate for the current addresses (same key). */
+int stack_tls_reissue(void);
+/* The server configuration lwIP's altcp_tls uses (NULL before identity). */
+struct altcp_tls_config *stack_tls_server_config(void);
+/* Random bytes from the DRBG (seeded from the rng). */
+int stack_random(void *buf, size_t len);
+
+#endif
