@@ -171,6 +171,7 @@ static int write_san(uint8_t *buf, size_t size, size_t *len)
 	return 0;
 }
 
+/* (from) and (to) hold 32 bytes. */
 static void validity(char *from, char *to)
 {
 	int64_t ns = time_wall_ns();
@@ -194,9 +195,11 @@ static void validity(char *from, char *to)
 	/* An hour of slack for clocks behind ours; ten years of validity. */
 	if (h > 0)
 		h--;
-	snprintf(from, 16, "%04ld%02ld%02ld%02ld%02ld%02ld", y, mo, d, h, mi, s);
-	snprintf(to, 16, "%04ld%02ld%02ld%02ld%02ld%02ld", y + 10, mo, d == 29 && mo == 2 ? 28 : d,
-		 h, mi, s);
+	if (y < 2000 || y > 9000)
+		y = 2026;
+	snprintf(from, 32, "%04d%02d%02d%02d%02d%02d", (int)y, (int)mo, (int)d, (int)h, (int)mi, (int)s);
+	snprintf(to, 32, "%04d%02d%02d%02d%02d%02d", (int)y + 10, (int)mo,
+		 (int)(d == 29 && mo == 2 ? 28 : d), (int)h, (int)mi, (int)s);
 }
 
 static int issue_cert(void)
@@ -205,7 +208,7 @@ static int issue_cert(void)
 	mbedtls_mpi serial;
 	uint8_t san[512], eku[32], sn[16];
 	size_t san_len;
-	char from[16], to[16];
+	char from[32], to[32];
 	int ret;
 
 	mbedtls_x509write_crt_init(&crt);
