@@ -5,6 +5,8 @@
 #ifndef HUB_H
 #define HUB_H
 
+#include <stddef.h>
+
 /* hub/testhooks.c: runs the scenario named by hearth.test= or hearth.crash=
  * in (bootargs), if any. Returns 1 when a scenario took over the loop. */
 int hub_testhooks_start(const char *bootargs);
@@ -12,5 +14,8 @@ int hub_testhooks_start(const char *bootargs);
 /* hub/net.c: brings the network up and, once the device has an address,
  * its TLS identity and the HTTPS and redirect servers. */
 void hub_net_start(const char *bootargs);
+
+/* hub/api.c: starts serving the REST API (HTTPS) and the redirect. */
+int hub_api_start(void);
 
 #endif

@@ -35,8 +35,14 @@ static void on_change(void)
 	}
 	printf("hearth: TLS certificate SHA-256 fingerprint %s\n", fp);
 	printf("hearth: TLS public key pin %s\n", pin);
-	if (!identity_done)
-		printf("hearth: serving https://%s/ and https://" CONFIG_NET_HOSTNAME ".local/\n", st.ipv4);
+	if (!identity_done) {
+		if (hub_api_start() == 0)
+			printf("hearth: serving https://%s/ and https://" CONFIG_NET_HOSTNAME ".local/\n",
+			       st.ipv4);
+	} else {
+		stack_httpd_retls();
+		printf("hearth: address changed: certificate reissued\n");
+	}
 	identity_done = true;
 }
 

@@ -2,7 +2,7 @@
  * stack.h: the network and TLS layer's interface: bring the network up on
  * every netdev (lwIP), the device's TLS identity, and the state health
  * reports. Everything runs from the event loop.
- * Leaves out (for now): the HTTP server and client glue (stack/http_*).
+ * The HTTP core itself is in http.h.
  */
 #ifndef STACK_H
 #define STACK_H
@@ -46,5 +46,19 @@ int stack_tls_reissue(void);
 struct altcp_tls_config *stack_tls_server_config(void);
 /* Random bytes from the DRBG (seeded from the rng). */
 int stack_random(void *buf, size_t len);
+
+/* stack/httpd.c */
+struct http_route;
+/* Serves (routes) over HTTPS on port 443 with at most (max_conns) open
+ * connections (more get a 503), and a redirect to HTTPS on port 80. Needs
+ * the TLS identity first. (routes) must live forever. */
+int stack_httpd_start(const struct http_route *routes, size_t nroutes, size_t max_conns);
+/* Listens again with the current TLS configuration (after a reissue). */
+int stack_httpd_retls(void);
+struct httpd_stats {
+	uint64_t accepted, refused;
+	unsigned int open, max;
+};
+void stack_httpd_stats(struct httpd_stats *st);
 
 #endif
