@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <board.h>
@@ -71,11 +72,114 @@ static int health(struct http_req *req, struct http_resp *resp, void *arg)
 	return http_resp_json(resp, 200, json) ? -EIO : 0;
 }
 
+#ifdef CONFIG_TEST_HOOKS
+/*
+ * Test endpoints, only with CONFIG_TEST_HOOKS and the bootarg hearth.testapi
+ * (404 otherwise): GET /api/v1/test/blob?size=N streams N deterministic
+ * bytes (byte i = (i * 31 + 7) & 0xff); POST /api/v1/test/sink takes a body
+ * of any size up to the limit and answers its length and SHA-256.
+ */
+#include "mbedtls/sha256.h"
+
+static bool test_api;
+
+struct blob {
+	uint64_t off, len;
+};
+
+static long blob_produce(void *arg, uint8_t *buf, size_t space)
+{
+	struct blob *b = arg;
+	size_t n = 0;
+	while (n < space && b->off < b->len) {
+		buf[n++] = (uint8_t)((b->off * 31 + 7) & 0xff);
+		b->off++;
+	}
+	return (long)n;
+}
+
+static struct blob blobs[16];
+
+static int test_blob(struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)arg;
+	if (!test_api)
+		return http_resp_json(resp, 404, "{\"error\":{\"code\":\"not_found\",\"message\":\"no such endpoint\"}}") ? -EIO : 0;
+	const char *q = strstr(req->query, "size=");
+	uint64_t size = q ? strtoull(q + 5, NULL, 10) : 0;
+	if (size > (64u << 20))
+		return http_resp_json(resp, 400, "{\"error\":{\"code\":\"too_big\",\"message\":\"size above 64 MiB\"}}") ? -EIO : 0;
+	/* One generator per connection slot would be exact; a small ring does. */
+	static unsigned next;
+	struct blob *b = &blobs[next++ % 16];
+	b->off = 0;
+	b->len = size;
+	http_resp_status(resp, 200);
+	http_resp_type(resp, "application/octet-stream");
+	http_resp_producer(resp, (int64_t)size, blob_produce, b);
+	return 0;
+}
+
+static int test_sink_body(struct http_req *req, const uint8_t *data, size_t len, void *arg)
+{
+	(void)arg;
+	if (!req->user) {
+		mbedtls_sha256_context *c = malloc(sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		mbedtls_sha256_init(c);
+		mbedtls_sha256_starts_ret(c, 0);
+		req->user = c;
+	}
+	mbedtls_sha256_update_ret(req->user, data, len);
+	return 0;
+}
+
+static void test_sink_cancel(struct http_req *req, void *arg)
+{
+	(void)arg;
+	free(req->user);
+	req->user = NULL;
+}
+
+static int test_sink(struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)arg;
+	uint8_t h[32];
+	char json[160];
+	if (!test_api) {
+		test_sink_cancel(req, NULL);
+		return http_resp_json(resp, 404, "{\"error\":{\"code\":\"not_found\",\"message\":\"no such endpoint\"}}") ? -EIO : 0;
+	}
+	if (!req->user)
+		test_sink_body(req, (const uint8_t *)"", 0, NULL);
+	if (!req->user)
+		return -ENOMEM;
+	mbedtls_sha256_finish_ret(req->user, h);
+	test_sink_cancel(req, NULL);
+	int n = snprintf(json, sizeof(json), "{\"bytes\":%" PRIu64 ",\"sha256\":\"", req->body_received);
+	for (int i = 0; i < 32; i++)
+		n += snprintf(json + n, sizeof(json) - (size_t)n, "%02x", h[i]);
+	snprintf(json + n, sizeof(json) - (size_t)n, "\"}");
+	return http_resp_body_copy(resp, json, strlen(json)) ? -EIO
+		: (http_resp_status(resp, 200), http_resp_type(resp, "application/json"), 0);
+}
+#endif
+
 static const struct http_route routes[] = {
 	{.method = "GET", .path = "/api/v1/health", .handler = health},
+#ifdef CONFIG_TEST_HOOKS
+	{.method = "GET", .path = "/api/v1/test/blob", .handler = test_blob},
+	{.method = "POST", .path = "/api/v1/test/sink", .handler = test_sink, .body = test_sink_body,
+	 .cancel = test_sink_cancel},
+#endif
 };
 
 int hub_api_start(void)
 {
+#ifdef CONFIG_TEST_HOOKS
+	char v[8];
+	test_api = board_bootarg(board_dt_bootargs(board_fdt()), "hearth.testapi", v, sizeof(v)) >= 0;
+#endif
 	return stack_httpd_start(routes, sizeof(routes) / sizeof(routes[0]), 16);
 }

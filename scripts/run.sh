@@ -6,6 +6,8 @@
 #   host:      the Linux process, console on stdout.
 # Environment: HEARTH_ARGS (kernel command line), HEARTH_MEM (default 256M),
 # HEARTH_GIC (2 or 3, default 3), HEARTH_QEMU_EXTRA (more QEMU options),
+# HEARTH_HTTPS_PORT / HEARTH_HTTP_PORT (host ports forwarded to the device's
+# 443 and 80 on 127.0.0.1; default 8443 and 8080),
 # HEARTH_DISK (the disk image; default BUILDDIR/disk.img, created empty,
 # HEARTH_DISK_SIZE bytes (64M), on first run; "none" for no disk).
 set -e
@@ -23,12 +25,17 @@ qemu-virt)
 	else
 		con="-serial stdio -monitor none"
 	fi
+	https=${HEARTH_HTTPS_PORT:-8443} http=${HEARTH_HTTP_PORT:-8080}
+	net="-netdev user,id=n0,hostfwd=tcp:127.0.0.1:$https-:443,hostfwd=tcp:127.0.0.1:$http-:80"
+	net="$net -device virtio-net-device,netdev=n0"
+	echo "run.sh: Hearth will answer on https://127.0.0.1:$https/ (and http://127.0.0.1:$http/);" \
+		"check the certificate fingerprint it prints against your browser's" >&2
 	drive=
 	[ "$disk" = none ] || drive="-drive file=$disk,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0"
 	# shellcheck disable=SC2086
 	exec qemu-system-aarch64 -M virt,gic-version=${HEARTH_GIC:-3} -cpu cortex-a57 \
 		-m "${HEARTH_MEM:-256M}" -smp 1 -display none $con -no-reboot \
-		-device virtio-rng-device $drive \
+		-device virtio-rng-device $net $drive \
 		-kernel "$out/hearth.img" -append "${HEARTH_ARGS:-}" ${HEARTH_QEMU_EXTRA:-}
 	;;
 host)

@@ -351,6 +351,17 @@ int stack_httpd_start(const struct http_route *routes, size_t nroutes, size_t ma
 	srv.server_name = "Hearth";
 	boot_ms = time_now_ms();
 
+	/* Limits the bootargs may tighten (tests): hearth.http.idle_ms=,
+	 * hearth.http.header_ms=, hearth.http.max_body= */
+	char v[24];
+	const char *args = board_dt_bootargs(board_fdt());
+	if (board_bootarg(args, "hearth.http.idle_ms", v, sizeof(v)) > 0)
+		srv.lim.idle_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+	if (board_bootarg(args, "hearth.http.header_ms", v, sizeof(v)) > 0)
+		srv.lim.header_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+	if (board_bootarg(args, "hearth.http.max_body", v, sizeof(v)) > 0)
+		srv.lim.max_body = strtoull(v, NULL, 10);
+
 	struct altcp_tls_config *tls = stack_tls_server_config();
 	if (!tls) {
 		printf("httpd: no TLS identity: HTTPS is off\n");

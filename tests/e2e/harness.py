@@ -18,8 +18,18 @@ IMAGE = os.path.join(ROOT, "build", "qemu-virt", "hearth.img")
 QEMU = "qemu-system-aarch64"
 
 
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def qemu_cmd(machine="virt", gic=3, mem="256M", smp=1, args="", extra=(),
-             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57"):
+             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57", net=None):
+    """net: None, or a dict of guest port -> host port to forward (user networking)."""
     """The QEMU command line for one boot of the image."""
     m = f"{machine},gic-version={gic}" if gic else machine
     cmd = [QEMU, "-M", m, "-cpu", cpu, "-m", mem, "-smp", str(smp),
@@ -30,6 +40,9 @@ def qemu_cmd(machine="virt", gic=3, mem="256M", smp=1, args="", extra=(),
         args = (args + " hearth.semihosting").strip()
     if rng:
         cmd += ["-device", "virtio-rng-device"]
+    if net is not None:
+        fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for g, h in net.items())
+        cmd += ["-netdev", f"user,id=n0{fwd}", "-device", "virtio-net-device,netdev=n0"]
     if kernel:
         cmd += ["-kernel", kernel, "-append", args]
     cmd += list(extra)
