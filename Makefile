@@ -128,7 +128,7 @@ ifeq ($(CONFIG_HOST_SANITIZE),y)
 ARCH_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ARCH_LDFLAGS += -fsanitize=address,undefined
 endif
-ARCH_LIBS := -lfdt
+ARCH_LIBS := -lfdt -lslirp
 IMAGE := $(O)/hearth
 endif
 
@@ -194,6 +194,8 @@ TP_CFLAGS = $(filter-out -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 $(O)/tp/%.o: $(TP)/%.c $(AUTOCONF)
 	$(call quiet,CC,$<)mkdir -p $(@D) && $(CC) $(TP_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP -c $< -o $@
 
+# The stamps are real targets, never intermediates to delete.
+.PRECIOUS: $(TP)/%/.stamp
 $(TP)/%/.stamp: third_party.lock
 	$(Q)scripts/fetch-src.sh $* $(TP)/$* && touch $@
 

@@ -12,6 +12,7 @@
 
 #include "../stack/stack.h"
 #include "hub.h"
+#include "lwip/dns.h"
 
 static bool tls_ok, identity_done;
 static char last_ipv4[16];
@@ -46,10 +47,51 @@ static void on_change(void)
 	identity_done = true;
 }
 
+#ifdef CONFIG_TEST_HOOKS
+/* hearth.test=dns:NAME: resolve NAME once the network is up, print
+ * DNS-OK NAME ADDR or DNS-ERR NAME (for the end-to-end tests). */
+static char dns_name[64];
+static struct loop_timer dns_timer;
+
+static void dns_found(const char *name, const ip_addr_t *addr, void *arg)
+{
+	(void)arg;
+	char a[48];
+	if (addr)
+		printf("DNS-OK %s %s\n", name, ipaddr_ntoa_r(addr, a, sizeof(a)));
+	else
+		printf("DNS-ERR %s\n", name);
+}
+
+static void dns_try(struct loop_timer *t)
+{
+	struct net_status st;
+	ip_addr_t addr;
+	stack_net_status(&st);
+	if (!st.up) {
+		loop_timer_arm(t, time_now_ns() + 100000000ull);
+		return;
+	}
+	err_t e = dns_gethostbyname(dns_name, &addr, dns_found, NULL);
+	if (e == ERR_OK)
+		dns_found(dns_name, &addr, NULL);
+	else if (e != ERR_INPROGRESS)
+		printf("DNS-ERR %s\n", dns_name);
+}
+#endif
+
 void hub_net_start(const char *bootargs)
 {
 	if (stack_net_init(bootargs))
 		return;
 	tls_ok = stack_tls_init() == 0;
 	stack_net_on_change(on_change);
+#ifdef CONFIG_TEST_HOOKS
+	char v[80];
+	if (board_bootarg(bootargs, "hearth.test", v, sizeof(v)) > 4 && !strncmp(v, "dns:", 4)) {
+		snprintf(dns_name, sizeof(dns_name), "%s", v + 4);
+		dns_timer.fn = dns_try;
+		loop_timer_arm(&dns_timer, time_now_ns());
+	}
+#endif
 }

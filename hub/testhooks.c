@@ -10,6 +10,17 @@
  *                          the commit returned; forever, or N then stop
  *   hearth.test=store-check  print "STORE-CHECK integrity=... max=M count=C"
  *                          and stop (exit code 0 when intact, 1 if not)
+ *   hearth.test=fetch:URL[,pin=sha256//B64][,ca=test][,max=N][,post=N]
+ *                          [,to=IP][,timeout=MS][,redirects=N]
+ *                          fetch URL with the HTTPS client (stack/https_client.h)
+ *                          once the network is up; print "FETCH-OK status=S
+ *                          bytes=B sha256=HEX" (exit 0) or "FETCH-ERR REASON
+ *                          err=E" (exit 1). ca=test trusts only the CA in
+ *                          hearth.testca=BASE64-DER instead of the built-in
+ *                          bundle; max is the size limit (default 65536);
+ *                          post=N POSTs N bytes (byte i is i % 251); to= is
+ *                          the address to connect to (the name is still
+ *                          checked). The URL cannot contain a comma.
  *   hearth.crash=null|undef|stack|panic   a deliberate fault, for the crash
  *                          report: NULL read, undefined instruction, stack
  *                          overflow, panic()
@@ -26,6 +37,10 @@
 #include "hub.h"
 #ifdef CONFIG_STORE
 #include "store/store.h"
+#endif
+#ifdef CONFIG_NET
+#include "../stack/https_client.h"
+#include "../stack/stack.h"
 #endif
 
 static struct loop_timer sleep_timer;
@@ -133,11 +148,137 @@ static void store_check_scenario(void)
 }
 #endif
 
+#ifdef CONFIG_NET
+static struct {
+	char arg[1024]; /* the options point into it */
+	char ca_pem[4096];
+	uint8_t *body, *post;
+	struct https_request req;
+	struct loop_timer wait;
+	uint64_t give_up;
+} fetch_t;
+
+static const char *const fetch_want[] = {"Location", "Content-Type", NULL};
+
+static void fetch_done(void *arg, const struct https_response *resp, int err)
+{
+	(void)arg;
+	if (err) {
+		printf("FETCH-ERR %s err=%d status=%d flags=0x%x\n", resp->reason, err, resp->status,
+		       (unsigned int)resp->verify_flags);
+		loop_stop(1);
+		return;
+	}
+	char hex[65];
+	https_sha256_hex(resp->body, resp->body_len, hex);
+	if (resp->values[0])
+		printf("FETCH-HEADER location: %s\n", resp->values[0]);
+	printf("FETCH-OK status=%d bytes=%zu sha256=%s\n", resp->status, resp->body_len, hex);
+	loop_stop(0);
+}
+
+static void fetch_go(struct loop_timer *t)
+{
+	struct net_status st;
+	stack_net_status(&st);
+	if (!st.up) {
+		if (time_now_ns() > fetch_t.give_up) {
+			printf("FETCH-ERR no-network err=%d\n", -ENETDOWN);
+			loop_stop(1);
+			return;
+		}
+		loop_timer_arm(t, time_now_ns() + 50000000u);
+		return;
+	}
+	int id = fetch_t.post ? https_post(&fetch_t.req, fetch_done, NULL)
+			      : https_get(&fetch_t.req, fetch_done, NULL);
+	if (id < 0) {
+		printf("FETCH-ERR refused-request err=%d\n", id);
+		loop_stop(1);
+	}
+}
+
+/* hearth.test=fetch:...; 1 when it is this scenario (then it runs). */
+static int fetch_scenario(const char *bootargs)
+{
+	char *a = fetch_t.arg;
+	if (board_bootarg(bootargs, "hearth.test", a, sizeof(fetch_t.arg)) <= 0 ||
+	    strncmp(a, "fetch:", 6))
+		return 0;
+	struct https_request *r = &fetch_t.req;
+	size_t max = 65536, post = 0;
+	char *opt = strchr(a + 6, ',');
+	if (opt)
+		*opt++ = 0;
+	r->url = a + 6;
+	while (opt && *opt) {
+		char *next = strchr(opt, ',');
+		if (next)
+			*next++ = 0;
+		if (!strncmp(opt, "pin=", 4)) {
+			r->pin = opt + 4;
+		} else if (!strcmp(opt, "ca=test")) {
+			/* The test's CA as PEM, from its base64 DER. */
+			int n = snprintf(fetch_t.ca_pem, sizeof(fetch_t.ca_pem),
+					 "-----BEGIN CERTIFICATE-----\n");
+			int m = board_bootarg(bootargs, "hearth.testca", fetch_t.ca_pem + n,
+					      sizeof(fetch_t.ca_pem) - (size_t)n - 32);
+			if (m <= 0) {
+				printf("FETCH-ERR no-testca err=%d\n", m);
+				board_halt(1);
+			}
+			strcat(fetch_t.ca_pem, "\n-----END CERTIFICATE-----\n");
+			r->ca = (const uint8_t *)fetch_t.ca_pem;
+			r->ca_len = strlen(fetch_t.ca_pem);
+		} else if (!strncmp(opt, "max=", 4)) {
+			max = strtoul(opt + 4, NULL, 10);
+		} else if (!strncmp(opt, "post=", 5)) {
+			post = strtoul(opt + 5, NULL, 10);
+		} else if (!strncmp(opt, "to=", 3)) {
+			r->connect_to = opt + 3;
+		} else if (!strncmp(opt, "timeout=", 8)) {
+			uint32_t ms = (uint32_t)strtoul(opt + 8, NULL, 10);
+			r->connect_timeout_ms = r->tls_timeout_ms = r->response_timeout_ms = ms;
+		} else if (!strncmp(opt, "redirects=", 10)) {
+			r->max_redirects = (unsigned int)strtoul(opt + 10, NULL, 10);
+		} else {
+			printf("FETCH-ERR bad-option err=%d (%s)\n", -EINVAL, opt);
+			board_halt(1);
+		}
+		opt = next;
+	}
+	fetch_t.body = malloc(max ? max : 1);
+	if (post)
+		fetch_t.post = malloc(post);
+	if (!fetch_t.body || (post && !fetch_t.post)) {
+		printf("FETCH-ERR no-memory err=%d\n", -ENOMEM);
+		board_halt(1);
+	}
+	for (size_t i = 0; i < post; i++)
+		fetch_t.post[i] = (uint8_t)(i % 251);
+	r->buf = fetch_t.body;
+	r->buf_len = max;
+	r->body = fetch_t.post;
+	r->body_len = post;
+	r->content_type = "application/octet-stream";
+	r->want = fetch_want;
+	printf("FETCH-START %s\n", r->url);
+	fetch_t.give_up = time_now_ns() + 20000000000ull;
+	fetch_t.wait.fn = fetch_go;
+	loop_timer_arm(&fetch_t.wait, time_now_ns());
+	return 1;
+}
+#endif
+
 int hub_testhooks_start(const char *bootargs)
 {
 	char v[64];
 	if (board_bootarg(bootargs, "hearth.crash", v, sizeof(v)) > 0)
 		crash(v);
+#ifdef CONFIG_NET
+	if (fetch_scenario(bootargs))
+		return 1;
+#endif
 	if (board_bootarg(bootargs, "hearth.test", v, sizeof(v)) <= 0)
 		return 0;
 	if (!strncmp(v, "sleep:", 6)) {

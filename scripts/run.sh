@@ -3,7 +3,9 @@
 #   qemu-virt: QEMU aarch64 virt, console on this terminal (Ctrl-A X quits);
 #              when stdin is not a terminal the console is output-only and
 #              QEMU keeps running (so scripts can start it in the background).
-#   host:      the Linux process, console on stdout.
+#   host:      the Linux process, console on stdout; its user-mode network
+#              forwards 127.0.0.1:HEARTH_HTTPS_PORT (8443) to the device's 443
+#              and 127.0.0.1:HEARTH_HTTP_PORT (8080) to its 80.
 # Environment: HEARTH_ARGS (kernel command line), HEARTH_MEM (default 256M),
 # HEARTH_GIC (2 or 3, default 3), HEARTH_QEMU_EXTRA (more QEMU options),
 # HEARTH_HTTPS_PORT / HEARTH_HTTP_PORT (host ports forwarded to the device's
@@ -41,8 +43,12 @@ qemu-virt)
 host)
 	diskarg=
 	[ "$disk" = none ] || diskarg="hearth.disk=$disk"
+	# The user-mode network (libslirp): host ports to the device's 443 and 80.
+	https_port=${HEARTH_HTTPS_PORT:-8443} http_port=${HEARTH_HTTP_PORT:-8080}
+	fwd="hearth.hostfwd=tcp:127.0.0.1:$https_port-:443,tcp:127.0.0.1:$http_port-:80"
+	echo "run.sh: https://127.0.0.1:$https_port/ (and http://127.0.0.1:$http_port/) reach the device" >&2
 	# shellcheck disable=SC2086
-	exec "$out/hearth" ${HEARTH_ARGS:-} $diskarg
+	exec "$out/hearth" $fwd ${HEARTH_ARGS:-} $diskarg
 	;;
 *)
 	echo "run.sh: no run recipe for board '$board'" >&2

@@ -33,6 +33,8 @@ struct slot {
 	struct pbuf *pending; /* received, not yet consumed by the core */
 	size_t pending_off;   /* consumed bytes of the first pbuf */
 	bool in_use, closing, eof, in_core;
+	bool lingering;     /* our FIN is sent; reading and dropping until theirs */
+	uint64_t linger_until;
 	struct httpd *owner;
 };
 
@@ -110,19 +112,13 @@ static void slot_free(struct slot *s)
 	s->in_use = false;
 	s->closing = false;
 	s->eof = false;
+	s->lingering = false;
 }
 
-/* Closes the TCP side once the core said so; called outside core calls. */
-static void finish(struct slot *s)
+static void hard_close(struct slot *s)
 {
-	if (!s->closing || !s->in_use || s->in_core)
-		return;
 	struct altcp_pcb *pcb = s->pcb;
 	if (pcb) {
-		/* Acknowledge what is still queued so close() sends FIN, not RST. */
-		if (s->pending) {
-			altcp_recved(pcb, (u16_t)(s->pending->tot_len - s->pending_off));
-		}
 		altcp_arg(pcb, NULL);
 		altcp_recv(pcb, NULL);
 		altcp_sent(pcb, NULL);
@@ -132,6 +128,33 @@ static void finish(struct slot *s)
 			altcp_abort(pcb);
 	}
 	slot_free(s);
+}
+
+/* Closes once the core said so; called outside core calls. A lingering
+ * close: send our FIN after the response, then read and drop what the peer
+ * still sends until its FIN (or a second), so the peer is not reset before
+ * it read the response (closing with unread data would send RST). */
+static void finish(struct slot *s)
+{
+	if (!s->closing || !s->in_use || s->in_core || s->lingering)
+		return;
+	if (!s->pcb) {
+		slot_free(s);
+		return;
+	}
+	if (s->pending) {
+		altcp_recved(s->pcb, (u16_t)(s->pending->tot_len - s->pending_off));
+		pbuf_free(s->pending);
+		s->pending = NULL;
+		s->pending_off = 0;
+	}
+	if (s->eof || altcp_shutdown(s->pcb, 0, 1) != ERR_OK) {
+		hard_close(s);
+		return;
+	}
+	altcp_output(s->pcb);
+	s->lingering = true;
+	s->linger_until = time_now_ms() + 1000;
 }
 
 /* Feeds queued input while the core wants it. */
@@ -178,7 +201,10 @@ static err_t on_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err
 	}
 	if (!p) { /* FIN */
 		s->eof = true;
-		drain(s);
+		if (s->lingering)
+			hard_close(s);
+		else
+			drain(s);
 		return ERR_OK;
 	}
 	if (err != ERR_OK || s->closing) {
@@ -270,6 +296,10 @@ static void tick(struct loop_timer *t)
 		struct httpd *h = servers[k];
 		for (size_t i = 0; h->slots && i < h->nslots; i++) {
 			struct slot *s = &h->slots[i];
+			if (s->in_use && s->lingering && now >= s->linger_until) {
+				hard_close(s);
+				continue;
+			}
 			if (!s->in_use || s->closing)
 				continue;
 			s->in_core = true;

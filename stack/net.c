@@ -43,6 +43,8 @@ struct nif {
 };
 
 static struct nif nifs[MAX_NIFS];
+static ip_addr_t static_dns;
+static bool have_static_dns;
 static size_t nnifs;
 static struct loop_poller timer_poller;
 static struct loop_timer lwip_timer;
@@ -184,6 +186,16 @@ static void report(struct netif *netif, netif_nsc_reason_t reason,
 			}
 		}
 	}
+	/* The first query went out before there was an address: ask again now
+	 * rather than after SNTP's retry timeout. */
+	if (!sntp_synced && (reason & LWIP_NSC_IPV4_ADDRESS_CHANGED) &&
+	    !ip4_addr_isany_val(*netif_ip4_addr(netif)) && sntp_enabled()) {
+		sntp_stop();
+		sntp_init();
+	}
+	/* DHCP hands out DNS servers; a configured one wins. */
+	if (have_static_dns && (reason & (LWIP_NSC_IPV4_ADDRESS_CHANGED | LWIP_NSC_IPV4_SETTINGS_CHANGED)))
+		dns_setserver(0, &static_dns);
 	if ((reason & (LWIP_NSC_IPV4_ADDRESS_CHANGED | LWIP_NSC_IPV6_ADDR_STATE_CHANGED |
 		       LWIP_NSC_IPV4_SETTINGS_CHANGED)) &&
 	    change_fn)
@@ -311,10 +323,10 @@ int stack_net_init(const char *bootargs)
 	if (!nnifs)
 		return -ENODEV;
 	if (dns[0]) {
-		ip_addr_t d;
-		if (ipaddr_aton(dns, &d))
-			dns_setserver(0, &d);
-		else
+		if (ipaddr_aton(dns, &static_dns)) {
+			have_static_dns = true;
+			dns_setserver(0, &static_dns);
+		} else
 			printf("net: bad DNS server '%s'\n", dns);
 	}
 

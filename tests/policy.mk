@@ -55,7 +55,7 @@ FUZZ := fuzz_parser fuzz_entities fuzz_eval
 HAVE_CLANG := $(shell command -v $(CLANG) >/dev/null 2>&1 && echo y)
 
 DIFF_SEED ?= 1
-DIFF_CASES ?= 1500
+DIFF_CASES ?= 6000
 FUZZ_SECONDS ?= 60
 FUZZ_REPLAY ?= 3000
 BENCH_SECONDS ?= 2

@@ -10,8 +10,16 @@ echo "== build: qemu-virt, host, tools"
 make -s BOARD=qemu-virt
 make -s BOARD=host
 make -s -f tests/tools.mk tools
-echo "== unit tests (host, ASan+UBSan)"
+echo "== unit tests (host, ASan+UBSan): device tree"
 make -s -f tests/tools.mk unit
+echo "== HTTP core: unit tests and a bounded fuzz run"
+make -s -f tests/http.mk test fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+echo "== policy engine: unit, Cedar integration, differential against cedar-wasm, fuzz replay"
+make -s -f tests/policy.mk test
+echo "== privacy obligations and transforms"
+make -s -f tests/obligations.mk test
+echo "== storage: VFS unit tests and 1,000 power cuts"
+make -s -f tests/storage.mk test
 echo "== end-to-end tests"
 tests/e2e/run.sh
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -48,11 +48,13 @@ $(B)/%.o: %.c | $(SQLITE_AMALG)/.stamp
 	@echo "  HOSTCC  $<"
 	$(Q)$(CC) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
-# SQLite itself: sanitized too, but its warnings are not ours to fix.
-$(B)/sqlite3.o: $(SQLITE_AMALG)/.stamp hub/store/sqlite.mk
+# SQLite itself: sanitized too, but its warnings are not ours to fix, and
+# UBSan's object-size check misfires on one line of 3.40.1's balance_nonroot
+# (`(nNew>nOld ? apNew : apOld)[nOld-1]`, arrays of different sizes).
+$(B)/sqlite3.o: $(SQLITE_AMALG)/.stamp hub/store/sqlite.mk tests/storage.mk
 	@mkdir -p $(@D)
 	@echo "  HOSTCC  $(SQLITE_AMALG)/sqlite3.c"
-	$(Q)$(CC) $(CFLAGS) -w -c $(SQLITE_AMALG)/sqlite3.c -o $@
+	$(Q)$(CC) $(CFLAGS) -fno-sanitize=object-size -w -c $(SQLITE_AMALG)/sqlite3.c -o $@
 
 $(B)/test_%: $(B)/tests/storage/test_%.o $(STORE_OBJS) $(B)/sqlite3.o
 	@echo "  HOSTLD  $@"

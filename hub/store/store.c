@@ -65,6 +65,10 @@ static int errno_of(int rc)
 		return -ENODEV;
 	case SQLITE_RANGE:
 		return -ERANGE;
+	case SQLITE_ERROR: /* SQL error: bad statement, missing table */
+	case SQLITE_MISUSE:
+	case SQLITE_MISMATCH:
+		return -EINVAL;
 	case SQLITE_IOERR:
 	default:
 		return -EIO;

@@ -72,7 +72,9 @@ void stack_sntp_set_time(uint32_t sec, uint32_t frac);
 /* TCP */
 #define LWIP_TCP 1
 #define TCP_MSS 1460
-#define TCP_WND (8 * TCP_MSS)
+/* Room for two full 16 KiB TLS records: altcp_tls opens the window only as
+ * the application consumes plaintext. */
+#define TCP_WND (24 * TCP_MSS)
 #define TCP_SND_BUF (16 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_LISTEN_BACKLOG 1

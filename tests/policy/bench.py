@@ -29,30 +29,35 @@ def gen(n, rnd, d):
     ents += [{'uid': {'type': 'Category', 'id': s}, 'attrs': {'sensitive': s.startswith(('health', 'location'))},
               'parents': [{'type': 'Category', 'id': s.split('.')[0]}]} for s in sub]
     ents += [{'uid': {'type': 'Service', 'id': s}, 'attrs': {'trusted': rnd.random() < 0.5,
-              'purposes': rnd.sample(PURPOSES, 2)}, 'parents': [{'type': 'ServiceGroup', 'id': 'all'}]}
+              'purposes': rnd.sample(PURPOSES, 3)}, 'parents': [{'type': 'ServiceGroup', 'id': 'all'}]}
              for s in services]
     ents += [{'uid': {'type': 'Action', 'id': a}, 'attrs': {}, 'parents': []} for a in ('share', 'pull')]
     pols = []
+    hits = []
     for i in range(n):
         if i % 10 == 9:
             pols.append('forbid (principal == Service::"%s", action, resource in Category::"%s")\n'
                         'unless { principal.trusted && context.consent };\n'
                         % (rnd.choice(services), rnd.choice(cats)))
             continue
+        svc, act, cat, pur = services[i % nserv], rnd.choice(['share', 'pull']), rnd.choice(cats + sub), rnd.choice(PURPOSES)
+        hits.append((svc, act, cat if '.' in cat else cat + '.history', pur))
         pols.append('@transform("drop(title); generalize(time, day)")\n'
                     'permit (principal == Service::"%s", action == Action::"%s", resource in Category::"%s")\n'
                     'when { context.purpose == "%s" && principal.purposes.contains(context.purpose) &&\n'
                     '  context.budget_left.greaterThan(decimal("0.%d")) && context.hour >= %d && context.hour < %d };\n'
-                    % (services[i % nserv], rnd.choice(['share', 'pull']), rnd.choice(cats + sub),
-                       rnd.choice(PURPOSES), rnd.randrange(1, 9), rnd.randrange(0, 8), rnd.randrange(12, 24)))
+                    % (svc, act, cat, pur, rnd.randrange(1, 4), rnd.randrange(0, 8), rnd.randrange(16, 24)))
     reqs = []
-    for _ in range(200):
-        reqs.append({'principal': {'type': 'Service', 'id': rnd.choice(services)},
-                     'action': {'type': 'Action', 'id': rnd.choice(['share', 'pull'])},
-                     'resource': {'type': 'Category', 'id': rnd.choice(sub)},
-                     'context': {'purpose': rnd.choice(PURPOSES), 'consent': rnd.random() < 0.8,
-                                 'hour': rnd.randrange(24),
-                                 'budget_left': {'__extn': {'fn': 'decimal', 'arg': '0.%d' % rnd.randrange(10)}}}})
+    for i in range(200):
+        # half the requests aim at a permit's scope (and usually satisfy it)
+        svc, act, cat, pur = rnd.choice(hits) if i % 2 else (
+            rnd.choice(services), rnd.choice(['share', 'pull']), rnd.choice(sub), rnd.choice(PURPOSES))
+        reqs.append({'principal': {'type': 'Service', 'id': svc},
+                     'action': {'type': 'Action', 'id': act},
+                     'resource': {'type': 'Category', 'id': cat},
+                     'context': {'purpose': pur, 'consent': rnd.random() < 0.8,
+                                 'hour': rnd.randrange(8, 16),
+                                 'budget_left': {'__extn': {'fn': 'decimal', 'arg': '0.%d' % rnd.randrange(4, 10)}}}})
     paths = [os.path.join(d, 'p%d.%s' % (n, x)) for x in ('cedar', 'entities.json', 'requests.json')]
     with open(paths[0], 'w') as f:
         f.write(''.join(pols))

@@ -23,12 +23,14 @@ TYPES = ['User', 'Group', 'Photo', 'Album', 'NS::Thing']
 IDS = ['alice', 'bob', 'carol', 'a', 'b', '', 'x y', 'é']
 ACTIONS = ['view', 'edit', 'delete', 'readOnly', 'all']
 ATTRS = ['name', 'age', 'tags', 'owner', 'rec', 'flag', 'ip', 'score', 'when', 'd', 'opt']
+TYPED_ATTRS = {'name': 'string', 'age': 'long', 'tags': 'set', 'owner': 'entity', 'flag': 'bool'}
 STRS = ['', 'a', 'abc', 'ab*c', 'hello world', 'x\\y', 'é', 'A', 'ABC', '*']
 
 
 class Gen:
     def __init__(self, rnd):
         self.r = rnd
+        self.typed = False
 
     def pick(self, xs):
         return self.r.choice(xs)
@@ -63,6 +65,58 @@ class Gen:
             return [self.jvalue(depth + 1) for _ in range(self.r.randrange(4))]
         return {self.pick(ATTRS): self.jvalue(depth + 1) for _ in range(self.r.randrange(4))}
 
+    # ---- well-typed expressions (most conditions evaluate, so allows and
+    # forbids decide more often); attribute types follow TYPED_ATTRS ----
+    def tattr(self, ty):
+        names = [a for a, t in TYPED_ATTRS.items() if t == ty]
+        v = self.pick(['principal', 'resource', 'context'])
+        return '%s.%s' % (v, self.pick(names)) if names else None
+
+    def texpr(self, ty, d):
+        r = self.r
+        if d <= 0 or r.random() < 0.25:
+            if ty == 'bool':
+                return self.pick(['true', 'false', '(%s has %s)' % (self.var(), self.pick(ATTRS)), self.tattr('bool')])
+            if ty == 'long':
+                return self.pick([str(r.randrange(-5, 50)), self.tattr('long')])
+            if ty == 'string':
+                return self.pick([self.string(), self.tattr('string')])
+            if ty == 'entity':
+                return self.pick(['principal', 'resource', self.lit_uid(self.uid()), self.tattr('entity')])
+            return self.pick(['[%s]' % ', '.join(self.texpr('string', 0) for _ in range(r.randrange(3))),
+                              self.tattr('set')])
+        t = lambda ty2: self.texpr(ty2, d - 1)
+        if ty == 'bool':
+            k = r.randrange(12)
+            if k == 0: return '(%s && %s)' % (t('bool'), t('bool'))
+            if k == 1: return '(%s || %s)' % (t('bool'), t('bool'))
+            if k == 2: return '!%s' % t('bool')
+            if k == 3: return '(%s %s %s)' % (t('long'), self.pick(['<', '<=', '>', '>=', '==', '!=']), t('long'))
+            if k == 4: return '(%s == %s)' % (t('string'), t('string'))
+            if k == 5: return '(%s in %s)' % (t('entity'), t('entity'))
+            if k == 6: return '%s.contains(%s)' % (t('set'), t('string'))
+            if k == 7: return '(%s like "%s")' % (t('string'), self.pick(['*', 'a*', '*c', 'a*c', '']))
+            if k == 8: return '(if %s then %s else %s)' % (t('bool'), t('bool'), t('bool'))
+            if k == 9: return '(%s is %s)' % (t('entity'), self.pick(TYPES))
+            if k == 10: return '(%s == %s)' % (t('entity'), t('entity'))
+            return '%s.%s(%s)' % (t('set'), self.pick(['containsAll', 'containsAny']), t('set'))
+        if ty == 'long':
+            k = r.randrange(3)
+            if k == 0: return '(%s %s %s)' % (t('long'), self.pick(['+', '-', '*']), t('long'))
+            if k == 1: return '(if %s then %s else %s)' % (t('bool'), t('long'), t('long'))
+            return '-%s' % t('long')
+        if ty == 'entity':
+            return self.pick(['principal.owner', 'resource.owner', '(if %s then principal else resource)' % t('bool')])
+        return self.texpr(ty, 0)
+
+    def tvalue(self, ty):
+        if ty == 'bool': return self.r.random() < 0.5
+        if ty == 'long': return self.r.randrange(-5, 50)
+        if ty == 'string': return self.pick(STRS)
+        if ty == 'entity': return {'__entity': self.uid()}
+        if ty == 'set': return self.r.sample(STRS, self.r.randrange(4))
+        return self.jvalue()
+
     def entities(self):
         ents = {}
         for _ in range(self.r.randrange(2, 9)):
@@ -73,6 +127,10 @@ class Gen:
         for key, e in ents.items():
             for a in self.r.sample(ATTRS, self.r.randrange(0, 6)):
                 e['attrs'][a] = self.jvalue()
+            if self.typed:
+                for a, ty in TYPED_ATTRS.items():
+                    if self.r.random() < 0.9:
+                        e['attrs'][a] = self.tvalue(ty)
             if self.r.random() < 0.5:
                 e['attrs']['owner'] = {'__entity': self.uid()}
             for _ in range(self.r.randrange(3)):
@@ -189,15 +247,19 @@ class Gen:
         out.append('%s (%s, %s, %s)' % (self.pick(['permit', 'permit', 'forbid']), self.scope('principal'),
                                         self.scope('action'), self.scope('resource')))
         for _ in range(self.r.choice([0, 1, 1, 1, 2, 3])):
-            out.append(' %s { %s }' % (self.pick(['when', 'when', 'unless']), self.expr(self.r.randrange(1, 4))))
+            body = self.texpr('bool', self.r.randrange(1, 4)) if self.typed else self.expr(self.r.randrange(1, 4))
+            out.append(' %s { %s }' % (self.pick(['when', 'when', 'unless']), body))
         out.append(';\n')
         return ''.join(out)
 
     def case(self):
+        self.typed = self.r.random() < 0.5
         ents = self.entities()
         nonact = [e['uid'] for e in ents if e['uid']['type'] != 'Action']
         pols = ''.join(self.policy() for _ in range(self.r.randrange(1, 6)))
         ctx = {a: self.jvalue() for a in self.r.sample(ATTRS, self.r.randrange(0, 5))}
+        if self.typed:
+            ctx.update({a: self.tvalue(ty) for a, ty in TYPED_ATTRS.items() if self.r.random() < 0.9})
         if self.r.random() < 0.5:
             ctx['ip'] = {'__extn': {'fn': 'ip', 'arg': self.pick(['10.1.2.3', '::1', '127.0.0.1'])}}
         if self.r.random() < 0.5:

@@ -1,7 +1,10 @@
 /*
  * host_clock.c: the host board's clock (CLOCK_MONOTONIC), its one-shot
  * deadline (the loop sleeps in ppoll until it) and its RTC (CLOCK_REALTIME).
- * Leaves out: waking on file descriptors (the network glue adds them later).
+ * Idle also wakes when a descriptor of a registered source (host.h: the
+ * user-mode network, the signal self-pipe) is ready; at most IDLE_FDS of
+ * them are watched, the rest only at the next deadline (at most 1 s away).
+ * Leaves out: telling the sources which descriptor woke it (they poll).
  */
 #include <errno.h>
 #include <poll.h>
@@ -9,7 +12,19 @@
 
 #include <board.h>
 
+#include "host.h"
+
+#define IDLE_FDS 1024 /* the default RLIMIT_NOFILE */
+
 static uint64_t base_ns; /* monotonic time counts from the probe, like a boot */
+static struct host_poll *sources;
+static struct pollfd idle_fds[IDLE_FDS];
+
+void host_poll_register(struct host_poll *hp)
+{
+	hp->next = sources;
+	sources = hp;
+}
 
 static uint64_t raw_now(void)
 {
@@ -37,7 +52,12 @@ static void hclk_idle(struct device *dev, uint64_t abs_ns)
 	if (wait > 1000000000ull)
 		wait = 1000000000ull;
 	struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
-	ppoll(NULL, 0, &ts, NULL);
+	size_t n = 0;
+	for (struct host_poll *hp = sources; hp && n < IDLE_FDS; hp = hp->next) {
+		size_t k = hp->fill(hp, idle_fds + n, IDLE_FDS - n);
+		n += k < IDLE_FDS - n ? k : IDLE_FDS - n;
+	}
+	ppoll(n ? idle_fds : NULL, (nfds_t)n, &ts, NULL); /* EINTR: a signal is work too */
 }
 
 static const struct clock_ops hclk_ops = {
