@@ -50,7 +50,7 @@ static void on_change(void)
 #ifdef CONFIG_TEST_HOOKS
 /* hearth.test=dns:NAME: resolve NAME once the network is up, print
  * DNS-OK NAME ADDR or DNS-ERR NAME (for the end-to-end tests). */
-static char dns_name[64];
+static char dns_name[80];
 static struct loop_timer dns_timer;
 
 static void dns_found(const char *name, const ip_addr_t *addr, void *arg)
