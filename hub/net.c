@@ -13,6 +13,21 @@
 #include "../stack/stack.h"
 #include "hub.h"
 #include "lwip/dns.h"
+#ifdef CONFIG_STORE
+#include "store/store.h"
+
+static int kv_load(const char *key, void *buf, size_t *len)
+{
+	return store_kv_get(key, buf, len);
+}
+
+static int kv_save(const char *key, const void *buf, size_t len)
+{
+	return store_kv_put(key, buf, &len);
+}
+
+static const struct tls_persist persist = {kv_load, kv_save};
+#endif
 
 static bool tls_ok, identity_done;
 static char last_ipv4[16];
@@ -85,6 +100,11 @@ void hub_net_start(const char *bootargs)
 	if (stack_net_init(bootargs))
 		return;
 	tls_ok = stack_tls_init() == 0;
+#ifdef CONFIG_STORE
+	struct store_status ss;
+	if (store_status(&ss) == 0 && (ss.state == STORE_OK || ss.state == STORE_READONLY))
+		stack_tls_set_persist(&persist);
+#endif
 	stack_net_on_change(on_change);
 #ifdef CONFIG_TEST_HOOKS
 	char v[80];

@@ -38,6 +38,15 @@ int stack_tls_init(void);
  * Fills the SHA-256 fingerprint of the certificate ("AB:CD:...") and the
  * SPKI pin ("sha256//base64"). 0 or -errno. */
 int stack_tls_identity(char *fingerprint, size_t fplen, char *pin, size_t pinlen);
+/* Where the identity is kept across boots (the hub gives its store):
+ * load fills (buf) of (*len) bytes and sets *len, 0 or -errno (-ENOENT when
+ * absent); save stores (len) bytes durably, 0 or -errno. Without these the
+ * identity lives only in memory. Keys: "tls.key", "tls.cert", "tls.addrs". */
+struct tls_persist {
+	int (*load)(const char *key, void *buf, size_t *len);
+	int (*save)(const char *key, const void *buf, size_t len);
+};
+void stack_tls_set_persist(const struct tls_persist *p);
 /* DER of the current certificate (valid until the next reissue). */
 const uint8_t *stack_tls_cert(size_t *len);
 /* Reissues the certificate for the current addresses (same key). */

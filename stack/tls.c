@@ -8,8 +8,11 @@
  * self-signed certificate for CN/SAN hearth.local plus localhost and the
  * device's current addresses; its SHA-256 fingerprint and SPKI pin are
  * printed so the owner can check them in the browser.
- * Assumes: called from the event loop only. Leaves out (until the store
- * lands): persisting the key, so the fingerprint changes on every boot.
+ * The key and certificate are kept through the hub's store when it gives
+ * one (stack_tls_set_persist), so the fingerprint survives reboots; the
+ * certificate is reissued (same key) only when the device's IPv4 address is
+ * no longer the one it names.
+ * Assumes: called from the event loop only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +45,27 @@ static uint8_t cert_buf[2048];
 static const uint8_t *cert_der;
 static size_t cert_len;
 static struct altcp_tls_config *server_conf;
+static const struct tls_persist *persist;
+
+void stack_tls_set_persist(const struct tls_persist *p)
+{
+	persist = p;
+}
+
+/* The IPv4 addresses a certificate is issued for, as a string. */
+static void current_addrs(char *out, size_t len)
+{
+	struct netif *netif;
+	size_t o = 0;
+	out[0] = 0;
+	NETIF_FOREACH(netif)
+	{
+		if (ip4_addr_isany_val(*netif_ip4_addr(netif)) || o + 17 >= len)
+			continue;
+		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? "," : "",
+				      ip4addr_ntoa(netif_ip4_addr(netif)));
+	}
+}
 
 /* mbedTLS's only entropy source (MBEDTLS_ENTROPY_HARDWARE_ALT). */
 int mbedtls_hardware_poll(void *data, unsigned char *output, size_t len, size_t *olen);
@@ -307,12 +331,59 @@ static void spki_pin(char *out, size_t outlen)
 	snprintf(out, outlen, "sha256//%.*s", (int)olen, (const char *)b64);
 }
 
+static void save(const char *k, const void *v, size_t len)
+{
+	if (persist && persist->save(k, v, len))
+		printf("tls: could not store %s: the identity will change at the next boot\n", k);
+}
+
 int stack_tls_reissue(void)
 {
 	int err = issue_cert();
-	if (!err)
+	if (!err) {
+		char addrs[128];
+		current_addrs(addrs, sizeof(addrs));
+		save("tls.cert", cert_der, cert_len);
+		save("tls.addrs", addrs, strlen(addrs));
 		err = make_server_conf();
+	}
 	return err;
+}
+
+/* The stored key, and the stored certificate if it names today's address. */
+static void load_identity(void)
+{
+	uint8_t buf[2048];
+	size_t len = sizeof(buf);
+	if (!persist || persist->load("tls.key", buf, &len))
+		return;
+	mbedtls_pk_init(&key);
+	int ret = mbedtls_pk_parse_key(&key, buf, len, NULL, 0);
+	mbedtls_platform_zeroize(buf, sizeof(buf));
+	if (ret || !mbedtls_pk_can_do(&key, MBEDTLS_PK_ECDSA)) {
+		printf("tls: the stored device key is unusable; making a new one\n");
+		mbedtls_pk_free(&key);
+		return;
+	}
+	have_key = true;
+	char want[128], got[128];
+	size_t glen = sizeof(got) - 1;
+	current_addrs(want, sizeof(want));
+	len = sizeof(cert_buf);
+	if (persist->load("tls.addrs", got, &glen) || (got[glen] = 0, strcmp(got, want)) ||
+	    persist->load("tls.cert", cert_buf, &len))
+		return;
+	mbedtls_x509_crt crt;
+	mbedtls_x509_crt_init(&crt);
+	if (mbedtls_x509_crt_parse_der(&crt, cert_buf, len) == 0) {
+		/* Only if it is ours: the stored key must match the certificate. */
+		if (mbedtls_pk_check_pair(&crt.pk, &key) == 0) {
+			memmove(cert_buf + sizeof(cert_buf) - len, cert_buf, len);
+			cert_der = cert_buf + sizeof(cert_buf) - len;
+			cert_len = len;
+		}
+	}
+	mbedtls_x509_crt_free(&crt);
 }
 
 int stack_tls_identity(char *fingerprint, size_t fplen, char *pin, size_t pinlen)
@@ -320,6 +391,8 @@ int stack_tls_identity(char *fingerprint, size_t fplen, char *pin, size_t pinlen
 	int ret;
 	if (!drbg_ready)
 		return -EIO;
+	if (!have_key)
+		load_identity();
 	if (!have_key) {
 		mbedtls_pk_init(&key);
 		if ((ret = mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY))) ||
@@ -327,9 +400,18 @@ int stack_tls_identity(char *fingerprint, size_t fplen, char *pin, size_t pinlen
 					       mbedtls_ctr_drbg_random, &drbg)))
 			return tls_err("making the device key", ret);
 		have_key = true;
+		uint8_t kbuf[256];
+		int n = mbedtls_pk_write_key_der(&key, kbuf, sizeof(kbuf));
+		if (n > 0)
+			save("tls.key", kbuf + sizeof(kbuf) - n, (size_t)n);
+		mbedtls_platform_zeroize(kbuf, sizeof(kbuf));
 	}
-	if (!cert_der && (ret = stack_tls_reissue()))
+	if (!cert_der) {
+		if ((ret = stack_tls_reissue()))
+			return ret;
+	} else if (!server_conf && (ret = make_server_conf())) {
 		return ret;
+	}
 	hex_fingerprint(cert_der, cert_len, fingerprint, fplen);
 	spki_pin(pin, pinlen);
 	return 0;

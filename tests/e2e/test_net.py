@@ -401,6 +401,24 @@ def test_dhcp_dns_sntp():
         stop.set()
 
 
+def test_fingerprint_survives_reboot():
+    disk = os.path.join(TMP, "disk.img")
+    with open(disk, "wb") as f:
+        f.truncate(16 << 20)
+    drive = ["-drive", f"file={disk},if=none,format=raw,id=d0", "-device", "virtio-blk-device,drive=d0"]
+    fps = []
+    for boot in range(2):
+        d = Device(args="", extra=drive)
+        try:
+            fps.append(d.fingerprint)
+            check("store: " in d.boot.text(), "no store line", d.boot)
+            h = json.loads(d.get("/api/v1/health")[2])
+            check(h["storage"]["state"] == "ok", f"storage in health: {h['storage']}", d.boot)
+        finally:
+            d.stop()
+    check(fps[0] == fps[1], f"fingerprint changed across a reboot: {fps}")
+
+
 def test_make_run_serves_health():
     https, http = free_port(), free_port()
     env = dict(os.environ, HEARTH_MEM="64M", HEARTH_HTTPS_PORT=str(https), HEARTH_HTTP_PORT=str(http),
