@@ -110,7 +110,7 @@ OBJCOPY := $(CROSS_COMPILE)objcopy
 SIZE := $(CROSS_COMPILE)size
 LIBFDT := build/third_party/libfdt-arm64
 ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-a53 -Os -fpie -ffreestanding \
-	-fstack-protector-strong -mgeneral-regs-only \
+	-fstack-protector-strong \
 	-U__linux__ -U__unix__ -Uunix -I$(LIBFDT)/include
 ARCH_LDFLAGS := -nostartfiles -static -Wl,-pie \
 	-Wl,--no-dynamic-linker -Wl,-z,norelro -Wl,-z,noexecstack -Wl,--gc-sections \
@@ -128,7 +128,7 @@ ifeq ($(CONFIG_HOST_SANITIZE),y)
 ARCH_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ARCH_LDFLAGS += -fsanitize=address,undefined
 endif
-ARCH_LIBS := -lfdt -lslirp
+ARCH_LIBS := -lfdt -lm -lslirp
 IMAGE := $(O)/hearth
 endif
 

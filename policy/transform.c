@@ -133,7 +133,7 @@ int policy_pseudonymize_value(const uint8_t *key, size_t keylen, const cJSON *v,
 #define T_MIN (-62167219200LL) /* 0000-01-01T00:00:00Z */
 #define T_MAX 253402300799LL   /* 9999-12-31T23:59:59Z */
 
-static int64_t fdiv(int64_t a, int64_t b)
+static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 
@@ -146,7 +146,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	int64_t era, yoe, doy, doe;
 
 	y -= m <= 2;
-	era = fdiv(y, 400);
+	era = floor_div(y, 400);
 	yoe = y - era * 400;
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
@@ -158,7 +158,7 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	int64_t era, doe, yoe, doy, mp;
 
 	z += 719468;
-	era = fdiv(z, 146097);
+	era = floor_div(z, 146097);
 	doe = z - era * 146097;
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -255,16 +255,16 @@ int policy_time_truncate(int64_t t, int unit, int64_t *out)
 
 	if (!out || t < T_MIN - 86400 || t > T_MAX + 86400)
 		return -EINVAL;
-	days = fdiv(t, 86400);
+	days = floor_div(t, 86400);
 	switch (unit) {
 	case POLICY_TIME_HOUR:
-		*out = fdiv(t, 3600) * 3600;
+		*out = floor_div(t, 3600) * 3600;
 		return 0;
 	case POLICY_TIME_DAY:
 		*out = days * 86400;
 		return 0;
 	case POLICY_TIME_WEEK: /* 1970-01-01 was a Thursday; weeks start on Monday */
-		*out = (days - (days + 3 - fdiv(days + 3, 7) * 7)) * 86400;
+		*out = (days - (days + 3 - floor_div(days + 3, 7) * 7)) * 86400;
 		return 0;
 	case POLICY_TIME_MONTH:
 	case POLICY_TIME_YEAR:
@@ -283,7 +283,7 @@ int policy_time_format(int64_t t, char *buf, size_t len)
 
 	if (!buf || len < 21 || t < T_MIN || t > T_MAX)
 		return -EINVAL;
-	days = fdiv(t, 86400);
+	days = floor_div(t, 86400);
 	secs = t - days * 86400;
 	civil_from_days(days, &y, &m, &d);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d, (int)(secs / 3600),
