@@ -22,7 +22,15 @@ CLANG ?= clang
 PY ?= /usr/bin/python3
 B := build/policy
 CJ := build/third_party/cjson
-CEDAR_TESTS ?= $(CURDIR)/../shared/cedar-integration-tests
+# Cedar's conformance tests live next to the project (../shared/); a clone
+# elsewhere finds them in the nearest ancestor that has shared/, or takes
+# CEDAR_TESTS=DIR.
+CEDAR_TESTS ?= $(shell d='$(CURDIR)'; while [ "$$d" != / ]; do \
+	if [ -d "$$d/../shared/cedar-integration-tests" ]; then cd "$$d/../shared/cedar-integration-tests" && pwd; break; fi; \
+	d=$$(dirname "$$d"); done)
+ifeq ($(CEDAR_TESTS),)
+$(error Cedar's integration tests (shared/cedar-integration-tests) not found above $(CURDIR); set CEDAR_TESTS=DIR)
+endif
 V ?= 0
 ifeq ($(V),1)
 Q :=
