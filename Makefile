@@ -123,9 +123,12 @@ endif
 ifeq ($(CONFIG_ARCH_HOST),y)
 CC := gcc
 SIZE := size
-ARCH_CFLAGS := -O1 -D_GNU_SOURCE
+ARCH_CFLAGS := -D_GNU_SOURCE
+ifneq ($(CONFIG_HOST_SANITIZE),y)
+ARCH_CFLAGS += -O2
+endif
 ifeq ($(CONFIG_HOST_SANITIZE),y)
-ARCH_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ARCH_CFLAGS += -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ARCH_LDFLAGS += -fsanitize=address,undefined
 endif
 ARCH_LIBS := -lfdt -lm -lslirp

@@ -6,7 +6,7 @@
 #                against the same QEMU started with no guest work at all
 #                (an Image that powers off at once): the ratio is what
 #                Hearth's own bring-up costs on top of QEMU's start-up.
-# More suites join here as their issues land (policy, HTTP, storage).
+# Then the network, storage and policy benchmarks, each against its peer.
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh --quiet
@@ -44,3 +44,13 @@ for i in $(seq $n); do
 	q=$(echo "$q + $(boot "$peer" "")" | bc -l)
 done
 awk -v h="$h" -v q="$q" -v n="$n" 'BEGIN{printf "boot to report: %.3f s; QEMU with an empty guest: %.3f s; ratio %.2f (mean of %d)\n", h/n, q/n, h/q, n}'
+
+echo
+echo "== network (scripts/bench-net.sh)"
+scripts/bench-net.sh || echo "bench-net failed"
+echo
+echo "== storage (scripts/bench-storage.sh)"
+scripts/bench-storage.sh || echo "bench-storage failed"
+echo
+echo "== policy engine (make -f tests/policy.mk bench)"
+make -s -f tests/policy.mk bench || echo "policy bench failed"

@@ -19,6 +19,8 @@ pin=$(awk -v a="$arch" -v p="$pkg" '$1=="deb" && $2==a && $3==p {print $4" "$5}'
 ver=${pin% *} sum=${pin#* }
 file="$cache/${pkg}_$(echo "$ver" | sed 's/^[0-9]*://')_$arch.deb"
 
+exec 9>"$lists/.lock"
+flock 9
 if [ ! -f "$file" ] || ! echo "$sum  $file" | sha256sum -c --status; then
 	o="-oAPT::Architecture=$arch -oAPT::Architectures=$arch -oDir::State::Lists=$lists -oDir::Cache=$top/build/apt-cache-$arch"
 	mkdir -p "$top/build/apt-cache-$arch/archives/partial"

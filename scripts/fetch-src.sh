@@ -18,6 +18,9 @@ apt="$top/build/apt-src"
 mkdir -p "$cache" "$apt/lists/partial" "$apt/sources.list.d"
 dsc="$cache/${pkg}_$(echo "$ver" | sed 's/^[0-9]*://').dsc"
 
+# One apt at a time on the shared lists (parallel builds fetch in parallel).
+exec 9>"$apt/.lock"
+flock 9
 if [ ! -f "$dsc" ] || ! echo "$sum  $dsc" | sha256sum -c --status; then
 	cat > "$apt/sources.list.d/debian-src.sources" <<EOS
 Types: deb-src

@@ -46,7 +46,8 @@ host)
 	# The user-mode network (libslirp): host ports to the device's 443 and 80.
 	https_port=${HEARTH_HTTPS_PORT:-8443} http_port=${HEARTH_HTTP_PORT:-8080}
 	fwd="hearth.hostfwd=tcp:127.0.0.1:$https_port-:443,tcp:127.0.0.1:$http_port-:80"
-	echo "run.sh: https://127.0.0.1:$https_port/ (and http://127.0.0.1:$http_port/) reach the device" >&2
+	echo "run.sh: Hearth will answer on https://127.0.0.1:$https_port/ (and http://127.0.0.1:$http_port/);" \
+		"check the certificate fingerprint it prints against your browser's" >&2
 	# shellcheck disable=SC2086
 	exec "$out/hearth" $fwd ${HEARTH_ARGS:-} $diskarg
 	;;

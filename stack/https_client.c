@@ -791,22 +791,25 @@ static err_t on_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
 	return pump(s) ? ERR_ABRT : ERR_OK;
 }
 
+static bool tcp_established(struct altcp_pcb *pcb);
+
 static void on_err(void *arg, err_t err)
 {
 	struct slot *s = arg;
 	if (!s)
 		return;
-	s->pcb = NULL; /* lwIP frees it */
-	if (s->phase == PH_CONNECT) {
-		if (!s->tcp_up && err == ERR_RST)
-			finish(s, -ECONNREFUSED, "refused");
-		else if (s->tcp_up)
-			finish(s, -EPROTO, "tls-failed");
-		else
-			finish(s, -ECONNREFUSED, "refused");
-	} else {
+	/* Still readable here: lwIP frees the pcbs after this returns (the
+	 * inner one is already marked gone when TCP itself failed). */
+	bool up = s->tcp_up || tcp_established(s->pcb);
+	s->pcb = NULL;
+	if (s->phase != PH_CONNECT)
 		finish(s, -ECONNRESET, "reset");
-	}
+	else if (up)
+		finish(s, -EPROTO, "tls-failed"); /* an alert, or the server hung up */
+	else if (err == ERR_ABRT || err == ERR_TIMEOUT)
+		finish(s, -ETIMEDOUT, "connect-timeout"); /* lwIP gave up on the SYN */
+	else
+		finish(s, -ECONNREFUSED, "refused");
 }
 
 /* SHA-256 of the peer certificate's SubjectPublicKeyInfo. */

@@ -7,13 +7,14 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/deps.sh --quiet
 echo "== build: qemu-virt, host, tools"
-make -s BOARD=qemu-virt
-make -s BOARD=host
-make -s -f tests/tools.mk tools
+J=-j$(nproc)
+make -s $J BOARD=qemu-virt
+make -s $J BOARD=host
+make -s $J -f tests/tools.mk tools
 echo "== unit tests (host, ASan+UBSan): device tree"
 make -s -f tests/tools.mk unit
 echo "== HTTP core: unit tests and a bounded fuzz run"
-make -s -f tests/http.mk test fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+make -s -f tests/http.mk test && make -s -f tests/http.mk fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 echo "== policy engine: unit, Cedar integration, differential against cedar-wasm, fuzz replay"
 make -s -f tests/policy.mk test
 echo "== privacy obligations and transforms"

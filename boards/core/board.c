@@ -124,7 +124,9 @@ void board_report(void)
 	else
 		sayf("  cpu:      %s\n", cpu);
 	board_memory_report();
-	sayf("  bootargs: \"%s\"\n", board_dt_bootargs(g_fdt));
+	say("  bootargs: \"");
+	say(board_dt_bootargs(g_fdt));
+	say("\"\n");
 	if (time_wall_valid()) {
 		time_t t = (time_t)(time_wall_ns() / 1000000000);
 		struct tm tm;

@@ -13,7 +13,8 @@ and by name, SNI checked on the server), a wrong CA, the built-in bundle (which
 does not know the test CA), a wrong name, a pin mismatch and the right pin,
 Content-Length, chunked and read-to-close bodies, bodies over the limit
 (either framing), a redirect returned as it is, POST, a server that never
-answers (timeout) and a closed port (refused). E2E_ONLY=name,... runs a subset.
+answers (timeout), a closed port (refused) and a TLS 1.3-only server (no
+handshake). E2E_ONLY=name,... runs a subset.
 """
 import base64
 import hashlib
@@ -26,13 +27,15 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Boot, Runner, check, qemu_cmd  # noqa: E402
+from harness import ROOT, Boot, check, qemu_cmd  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="hearth-httpsc-")
-HOST = "10.0.2.2"  # the host, from the guest on QEMU's user network
+HOST = "10.0.2.2"  # the host, from the guest on QEMU's user network (and libslirp's)
+HOST_BOARD = os.path.join(ROOT, "build", "host", "hearth")
 
 
 def body_of(n, seed):
@@ -138,12 +141,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class TLSServer:
     """A threaded HTTPS server on a free port with one certificate; records SNI."""
 
-    def __init__(self, cert):
+    def __init__(self, cert, tls13_only=False):
         self.httpd = http.server.ThreadingHTTPServer(("0.0.0.0", 0), Handler)
         self.httpd.seen = []
+        self.httpd.handle_error = lambda request, address: None  # clients that hang up
         self.sni = []
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(os.path.join(TMP, f"{cert}.pem"), os.path.join(TMP, f"{cert}.key"))
+        if tls13_only:  # the device speaks TLS 1.2 only: no handshake possible
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.sni_callback = lambda sock, name, c: self.sni.append(name)
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
@@ -183,6 +189,7 @@ make_leaf("good", "ca", f"DNS:service.test,IP:{HOST}")
 make_leaf("othername", "ca", "DNS:other.test,IP:10.9.9.9")
 make_leaf("wrongca", "otherca", f"DNS:service.test,IP:{HOST}")
 GOOD, OTHERNAME, WRONGCA = TLSServer("good"), TLSServer("othername"), TLSServer("wrongca")
+TLS13 = TLSServer("good", tls13_only=True)
 SILENT = Silent()
 TESTCA = der_b64("ca")
 GOOD_PIN = spki_pin("good")
@@ -285,38 +292,63 @@ def test_post():
     expect_ok(f"https://{HOST}:{GOOD.port}/echo", ",ca=test,post=20000", POST)
 
 
-def test_timeout_and_refused():
+def test_timeout_refused_tls_failed():
     b, line = expect_err(f"https://{HOST}:{SILENT.port}/body", ",ca=test,timeout=1500",
                          "tls-timeout")
     expect_err(f"https://{HOST}:{closed_port()}/body", ",ca=test", "refused")
+    expect_err(f"https://{HOST}:{TLS13.port}/body", ",ca=test", "tls-failed")
+
+
+def test_host_board_under_sanitizers():
+    # The same client in the host build (libslirp network, ASan+UBSan): the
+    # paths that copy and parse, and the refusals, without a sanitizer report.
+    check(os.path.exists(HOST_BOARD), f"{HOST_BOARD} missing (make BOARD=host)")
+    g = f"https://{HOST}:{GOOD.port}"
+    cases = [(f"{g}/chunked", ",ca=test", f"FETCH-OK status=200 bytes={len(CHUNKED)} "
+              f"sha256={hashlib.sha256(CHUNKED).hexdigest()}"),
+             (f"{g}/echo", ",ca=test,post=20000", f"FETCH-OK status=200 bytes={len(POST)} "
+              f"sha256={hashlib.sha256(POST).hexdigest()}"),
+             (f"{g}/bigchunked", ",ca=test", "FETCH-ERR too-big "),
+             (f"{g}/body", "", "FETCH-ERR untrusted "),
+             (f"https://{HOST}:{OTHERNAME.port}/body", ",ca=test", "FETCH-ERR name-mismatch ")]
+    for url, opts, want in cases:
+        b = Boot([HOST_BOARD, f"hearth.test=fetch:{url}{opts}", f"hearth.testca={TESTCA}"],
+                 timeout=30)
+        rc = b.wait_exit()
+        text = b.text()
+        check(re.search(r"Sanitizer|runtime error", text) is None, "sanitizer report", b)
+        line = re.search(r"^FETCH-(?:OK|ERR) .*$", text, re.M)
+        check(line is not None and line.group(0).startswith(want),
+              f"{url}{opts}: got {line and line.group(0)!r}, want {want!r}", b)
+        check(rc == (0 if want.startswith("FETCH-OK") else 1), f"exit code {rc}", b)
+
+
+def main():
+    only = os.environ.get("E2E_ONLY")
+    tests = [fn for name, fn in list(globals().items()) if name.startswith("test_") and callable(fn)
+             and (not only or any(o in name for o in only.split(",")))]
+    lock = threading.Lock()
+    failed = []
+
+    def run(fn):
+        # The cases are independent (each boots its own QEMU): a few at a time.
+        t0 = time.monotonic()
+        try:
+            fn()
+            msg = f"PASS {fn.__name__} ({time.monotonic() - t0:.1f}s)"
+        except Exception as e:  # noqa: BLE001 - every failure is reported the same way
+            failed.append(fn.__name__)
+            msg = f"FAIL {fn.__name__} ({time.monotonic() - t0:.1f}s)\n{e}"
+        with lock:
+            print(msg, flush=True)
+
+    with ThreadPoolExecutor(max_workers=1 if os.environ.get("E2E_SERIAL") else 4) as pool:
+        list(pool.map(run, tests))
+    if failed:
+        print(f"{len(failed)} of {len(tests)} failed: {', '.join(failed)}")
+        sys.exit(1)
+    print(f"all {len(tests)} passed")
 
 
 if __name__ == "__main__":
-    r = Runner()
-    tests = [fn for name, fn in list(globals().items()) if name.startswith("test_") and callable(fn)]
-    # The cases are independent (each boots its own QEMU): a few at a time.
-    lock = threading.Lock()
-    orig_run = r.run
-
-    def run(fn):
-        # Runner prints and counts; only the QEMU boots run side by side.
-        res = {}
-
-        def body():
-            try:
-                fn()
-            except Exception as e:  # noqa: BLE001 - reported by Runner below
-                res["e"] = e
-
-        body()
-        with lock:
-            def replay():
-                if "e" in res:
-                    raise res["e"]
-            replay.__name__ = fn.__name__
-            orig_run(replay)
-
-    workers = 1 if os.environ.get("E2E_SERIAL") else 4
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(run, tests))
-    r.finish()
+    main()
