@@ -21,6 +21,9 @@ Q := @
 endif
 MAKEFLAGS += --no-print-directory --no-builtin-rules
 .SUFFIXES:
+# Nothing made here is a throw-away intermediate: third-party sources that
+# the fetch rules produce must survive the build that fetched them.
+.SECONDARY:
 
 .DEFAULT_GOAL := all
 CONFIG := $(O)/.config
