@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <slirp/libslirp.h>
+#include <sys/socket.h>
 
 #include <board.h>
 
@@ -281,6 +282,30 @@ static int parse_endpoint(char *s, struct in_addr *addr, int *port)
 	return 0;
 }
 
+/*
+ * slirp listens with a backlog of 1, so a burst of connections overflows the
+ * host kernel's accept queue and the clients wait out SYN retransmissions
+ * (1 s, 3 s, 7 s, ...). Linux lets listen(2) on a listening socket change
+ * the backlog: find the new forwarding socket among slirp's and widen it.
+ */
+static void widen_backlog(struct hnet *h, struct in_addr addr, int port)
+{
+	struct fill_ctx c = {h->fds, POLL_FDS, 0};
+	uint32_t timeout = UINT32_MAX;
+	slirp_pollfds_fill(h->slirp, &timeout, add_poll, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		int on = 0;
+		socklen_t onlen = sizeof(on);
+		if (getsockopt(c.fds[i].fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &onlen) || !on ||
+		    getsockname(c.fds[i].fd, (struct sockaddr *)&sa, &len) || sa.sin_family != AF_INET ||
+		    sa.sin_port != htons((uint16_t)port) || sa.sin_addr.s_addr != addr.s_addr)
+			continue;
+		listen(c.fds[i].fd, SOMAXCONN); /* failing, it keeps slirp's backlog */
+	}
+}
+
 /* One rule "tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT". */
 static int add_rule(struct hnet *h, char *rule)
 {
@@ -308,6 +333,8 @@ static int add_rule(struct hnet *h, char *rule)
 		       udp ? "udp" : "tcp", hs, hport);
 		return -EADDRINUSE;
 	}
+	if (!udp)
+		widen_backlog(h, haddr, hport);
 	printf("host-net: forwarding %s %s:%d -> %s:%d\n", udp ? "udp" : "tcp", hs, hport,
 	       gs[0] ? gs : "device", gport);
 	return 0;
