@@ -21,9 +21,6 @@ Q := @
 endif
 MAKEFLAGS += --no-print-directory --no-builtin-rules
 .SUFFIXES:
-# Nothing made here is a throw-away intermediate: third-party sources that
-# the fetch rules produce must survive the build that fetched them.
-.SECONDARY:
 
 .DEFAULT_GOAL := all
 CONFIG := $(O)/.config
@@ -172,6 +169,9 @@ OBJS += $$(TP_OBJS_$(1))
 $$(TP_OBJS_$(1)): EXTRA_CFLAGS := $$(tp-$(1)-cflags)
 $(TP)/$(1)/%.c: | $(TP)/$(1)/.stamp ;
 $(TP)/$(1)/%.h: | $(TP)/$(1)/.stamp ;
+# Fetched sources are not throw-away intermediates (make would delete them
+# after the build that fetched them); .PRECIOUS needs the rules' own patterns.
+.PRECIOUS: $(TP)/$(1)/%.c $(TP)/$(1)/%.h
 endef
 
 ifeq ($(need_config),1)
