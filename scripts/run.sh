@@ -38,14 +38,14 @@ qemu-virt)
 	exec qemu-system-aarch64 -M virt,gic-version=${HEARTH_GIC:-3} -cpu cortex-a57 \
 		-m "${HEARTH_MEM:-256M}" -smp 1 -display none $con -no-reboot \
 		-device virtio-rng-device $net $drive \
-		-kernel "$out/hearth.img" -append "${HEARTH_ARGS:-}" ${HEARTH_QEMU_EXTRA:-}
+		-kernel "$out/hearth.img" -append "hearth.https_port=$https ${HEARTH_ARGS:-}" ${HEARTH_QEMU_EXTRA:-}
 	;;
 host)
 	diskarg=
 	[ "$disk" = none ] || diskarg="hearth.disk=$disk"
 	# The user-mode network (libslirp): host ports to the device's 443 and 80.
 	https_port=${HEARTH_HTTPS_PORT:-8443} http_port=${HEARTH_HTTP_PORT:-8080}
-	fwd="hearth.hostfwd=tcp:127.0.0.1:$https_port-:443,tcp:127.0.0.1:$http_port-:80"
+	fwd="hearth.hostfwd=tcp:127.0.0.1:$https_port-:443,tcp:127.0.0.1:$http_port-:80 hearth.https_port=$https_port"
 	echo "run.sh: Hearth will answer on https://127.0.0.1:$https_port/ (and http://127.0.0.1:$http_port/);" \
 		"check the certificate fingerprint it prints against your browser's" >&2
 	# shellcheck disable=SC2086

@@ -344,6 +344,10 @@ static int start(struct httpd *h, const char *name, const struct http_server *sr
 	return 0;
 }
 
+/* The HTTPS port clients reach the device on, when a forward changes it
+ * (hearth.https_port=, e.g. make run's 8443); 443 otherwise. */
+static unsigned int public_https_port = 443;
+
 /* Port 80: every request is sent to the same host and path over HTTPS. */
 static int redirect(struct http_req *req, struct http_resp *resp, void *arg)
 {
@@ -358,7 +362,10 @@ static int redirect(struct http_req *req, struct http_resp *resp, void *arg)
 	char *colon = strrchr(h, ':');
 	if (colon && (!strchr(h, ']') || colon > strchr(h, ']')))
 		*colon = 0;
-	snprintf(loc, sizeof(loc), "https://%s%s%s%s", h, req->path, req->query[0] ? "?" : "",
+	char port[8] = "";
+	if (public_https_port != 443)
+		snprintf(port, sizeof(port), ":%u", public_https_port);
+	snprintf(loc, sizeof(loc), "https://%s%s%s%s%s", h, port, req->path, req->query[0] ? "?" : "",
 		 req->query);
 	http_resp_status(resp, 301);
 	http_resp_header(resp, "Location", loc);
@@ -391,6 +398,11 @@ int stack_httpd_start(const struct http_route *routes, size_t nroutes, size_t ma
 		srv.lim.header_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
 	if (board_bootarg(args, "hearth.http.max_body", v, sizeof(v)) > 0)
 		srv.lim.max_body = strtoull(v, NULL, 10);
+	if (board_bootarg(args, "hearth.https_port", v, sizeof(v)) > 0) {
+		unsigned long p = strtoul(v, NULL, 10);
+		if (p > 0 && p < 65536)
+			public_https_port = (unsigned int)p;
+	}
 
 	struct altcp_tls_config *tls = stack_tls_server_config();
 	if (!tls) {

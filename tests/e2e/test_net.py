@@ -317,6 +317,69 @@ def test_tls_versions_and_suites():
               f"non-ECDHE-AEAD suite {suite} accepted")
     rc, out = s_client("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305")
     check("ECDHE-ECDSA-CHACHA20-POLY1305" in out, "ChaCha20-Poly1305 not offered")
+    # Session tickets: a second connection resumes the first one's session.
+    sess = os.path.join(TMP, "tls.sess")
+    rc, out = s_client("-tls1_2", "-sess_out", sess)
+    check("TLS session ticket:" in out, "no session ticket issued")
+    rc, out = s_client("-tls1_2", "-sess_in", sess)
+    check("Reused, TLSv1.2" in out, f"session not resumed:\n{out[-400:]}")
+    # No renegotiation: a client-initiated one (openssl's R command) ends the
+    # connection instead of renegotiating; no request gets through after it.
+    p = subprocess.Popen(["openssl", "s_client", "-connect", f"127.0.0.1:{d.https}", "-tls1_2"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1.5)
+        p.stdin.write(b"R\n")
+        p.stdin.flush()
+        time.sleep(1.5)
+        p.stdin.write(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\n\r\n")
+        p.stdin.flush()
+        time.sleep(1.5)
+    except BrokenPipeError:
+        pass
+    p.kill()
+    out = p.stdout.read().decode(errors="replace")
+    check("RENEGOTIATING" in out, "the renegotiation was not attempted")
+    check('"status":"ok"' not in out, f"a request went through after renegotiation:\n{out[-300:]}")
+
+
+def test_modern_virtio_net():
+    d = Device(args="", extra=["-global", "virtio-mmio.force-legacy=false"])
+    try:
+        status, _, body = d.get("/api/v1/health")
+        check(status == 200 and json.loads(body)["network"]["ipv4"] == "10.0.2.15",
+              "health over modern (v2) virtio-net", d.boot)
+    finally:
+        d.stop()
+
+
+def test_mdns_answers_hearth_local():
+    # A unicast mDNS query forwarded to the device's UDP 5353 (QEMU's user
+    # network has no multicast to the host): the answer names 10.0.2.15.
+    up = free_port()
+    cmd = qemu_cmd(mem="64M", semihosting=False) + [
+        "-netdev", f"user,id=n0,hostfwd=udp:127.0.0.1:{up}-:5353",
+        "-device", "virtio-net-device,netdev=n0"]
+    b = Boot(cmd, timeout=60)
+    try:
+        b.wait_for("hearth: serving https://", timeout=40)
+        q = struct.pack(">HHHHHH", 0x4242, 0, 1, 0, 0, 0) + b"\x06hearth\x05local\x00" + \
+            struct.pack(">HH", 1, 1)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(2)
+        answer = None
+        for _ in range(5):
+            s.sendto(q, ("127.0.0.1", up))
+            try:
+                answer, _ = s.recvfrom(1500)
+                break
+            except socket.timeout:
+                continue
+        check(answer is not None, "no mDNS answer", b)
+        check(answer[:2] == b"\x42\x42" and socket.inet_aton("10.0.2.15") in answer,
+              f"mDNS answer does not give 10.0.2.15: {answer!r}", b)
+    finally:
+        b.kill()
 
 
 def test_http_redirects_to_https():
@@ -442,6 +505,11 @@ def test_make_run_serves_health():
         r = subprocess.run(["curl", "-sSk", "--max-time", "20",
                             f"https://127.0.0.1:{https}/api/v1/health"], capture_output=True, text=True)
         check(r.returncode == 0 and json.loads(r.stdout)["status"] == "ok", f"health: {r.stderr}", b)
+        # The forwarded HTTP port redirects to the forwarded HTTPS port.
+        r = subprocess.run(["curl", "-sSkL", "--max-time", "20",
+                            f"http://127.0.0.1:{http}/api/v1/health"], capture_output=True, text=True)
+        check(r.returncode == 0 and json.loads(r.stdout)["status"] == "ok",
+              f"redirect from the HTTP port: {r.stderr}", b)
     finally:
         os.killpg(p.pid, 15)
         p.wait(timeout=10)
