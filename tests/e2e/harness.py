@@ -123,6 +123,26 @@ class Boot:
         return [line for _, line in self.log]
 
 
+class MakeRun(Boot):
+    """`make run` as a script would start it: stdin not a terminal, output to
+    a pipe, in its own process group (stop() ends QEMU and make together)."""
+
+    def __init__(self, env_extra, timeout=240):
+        env = dict(os.environ, **env_extra)
+        self.cmd = ["make", "-s", "run"]
+        self.start = time.monotonic()
+        self.deadline = self.start + timeout
+        self.log, self._buf = [], b""
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+
+
 def dump_dtb(path, machine="virt", gic=3, mem="256M", smp=1, extra=()):
     """The DTB QEMU would pass for this machine (same options as the boot)."""
     m = f"{machine},gic-version={gic},dumpdtb={path}"

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import IMAGE, ROOT, Boot, Runner, check, dump_dtb, qemu_cmd  # noqa: E402
+from harness import IMAGE, ROOT, Boot, MakeRun, Runner, check, dump_dtb, free_port, qemu_cmd  # noqa: E402
 
 ELF = os.path.join(ROOT, "build", "qemu-virt", "hearth.elf")
 HEARTH_DT = os.path.join(ROOT, "build", "tools", "hearth-dt")
@@ -253,21 +253,15 @@ def test_malformed_dtb():
 
 def test_make_run_in_background():
     # As a script would: stdin not a terminal, output to a pipe.
-    env = dict(os.environ, HEARTH_MEM="64M")
-    p = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                         start_new_session=True)
-    b = Boot.__new__(Boot)
-    b.proc, b.start, b.log, b._buf = p, time.monotonic(), [], b""
-    b.deadline = time.monotonic() + 120
+    b = MakeRun({"HEARTH_MEM": "64M", "HEARTH_DISK": "none", "HEARTH_HTTPS_PORT": str(free_port()),
+                 "HEARTH_HTTP_PORT": str(free_port())})
     try:
         b.wait_for("hearth: running")
         time.sleep(2)
-        check(p.poll() is None, "make run stopped on its own", b)
+        check(b.alive(), "make run stopped on its own", b)
         banner_checks(b, 64, "gicv3")
     finally:
-        os.killpg(p.pid, 15)
-        p.wait(timeout=10)
+        b.kill()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ROOT, Boot, Runner, check, free_port, qemu_cmd  # noqa: E402
+from harness import Boot, MakeRun, Runner, check, free_port, qemu_cmd  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="hearth-net-")
 
@@ -484,14 +484,8 @@ def test_fingerprint_survives_reboot():
 
 def test_make_run_serves_health():
     https, http = free_port(), free_port()
-    env = dict(os.environ, HEARTH_MEM="64M", HEARTH_HTTPS_PORT=str(https), HEARTH_HTTP_PORT=str(http),
-               HEARTH_DISK="none")
-    p = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                         start_new_session=True)
-    b = Boot.__new__(Boot)
-    b.proc, b.start, b.log, b._buf = p, time.monotonic(), [], b""
-    b.deadline = time.monotonic() + 240
+    b = MakeRun({"HEARTH_MEM": "64M", "HEARTH_HTTPS_PORT": str(https), "HEARTH_HTTP_PORT": str(http),
+                 "HEARTH_DISK": "none"})
     try:
         b.wait_for("hearth: serving https://")
         check(f"https://127.0.0.1:{https}/" in b.text(), "make run did not print the URL", b)
@@ -511,8 +505,7 @@ def test_make_run_serves_health():
         check(r.returncode == 0 and json.loads(r.stdout)["status"] == "ok",
               f"redirect from the HTTP port: {r.stderr}", b)
     finally:
-        os.killpg(p.pid, 15)
-        p.wait(timeout=10)
+        b.kill()
 
 
 if __name__ == "__main__":
