@@ -28,7 +28,7 @@ def free_port():
 
 
 def qemu_cmd(machine="virt", gic=3, mem="256M", smp=1, args="", extra=(),
-             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57", net=None):
+             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57", net=None, guest_ip=""):
     """net: None, or a dict of guest port -> host port to forward (user networking)."""
     """The QEMU command line for one boot of the image."""
     m = f"{machine},gic-version={gic}" if gic else machine
@@ -41,7 +41,7 @@ def qemu_cmd(machine="virt", gic=3, mem="256M", smp=1, args="", extra=(),
     if rng:
         cmd += ["-device", "virtio-rng-device"]
     if net is not None:
-        fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-:{g}" for g, h in net.items())
+        fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{guest_ip}:{g}" for g, h in net.items())
         cmd += ["-netdev", f"user,id=n0{fwd}", "-device", "virtio-net-device,netdev=n0"]
     if kernel:
         cmd += ["-kernel", kernel, "-append", args]

@@ -343,6 +343,28 @@ def test_tls_versions_and_suites():
     check('"status":"ok"' not in out, f"a request went through after renegotiation:\n{out[-300:]}")
 
 
+def test_static_address_from_bootargs():
+    # QEMU's user network accepts any address in 10.0.2.0/24: a static one
+    # instead of DHCP, with its gateway and DNS server.
+    d = Device(args="hearth.ip=10.0.2.77/24 hearth.gw=10.0.2.2 hearth.dns=10.0.2.3", guest_ip="10.0.2.77")
+    try:
+        text = d.boot.text()
+        check("net: eth0 IPv4 10.0.2.77 netmask 255.255.255.0 gateway 10.0.2.2" in text,
+              "static address not configured", d.boot)
+        h = json.loads(d.get("/api/v1/health")[2])
+        check(h["network"]["ipv4"] == "10.0.2.77" and h["network"]["dhcp"] is False,
+              f"health network: {h['network']}", d.boot)
+    finally:
+        d.stop()
+    # A malformed one falls back to DHCP and says so.
+    d = Device(args="hearth.ip=10.0.2.300/99")
+    try:
+        check("bad static address '10.0.2.300/99'" in d.boot.text() and
+              "net: eth0 IPv4 10.0.2.15" in d.boot.text(), "no DHCP fallback", d.boot)
+    finally:
+        d.stop()
+
+
 def test_modern_virtio_net():
     d = Device(args="", extra=["-global", "virtio-mmio.force-legacy=false"])
     try:
