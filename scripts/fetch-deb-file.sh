@@ -30,27 +30,7 @@ if [ -f "$dest" ] && [ -f "$dest.pin" ] && [ "$(cat "$dest.pin")" = "$stamp" ]; 
 	exit 0
 fi
 
-mkdir -p "$cache" "$lists/partial"
-file="$cache/${pkg}_$(echo "$ver" | sed 's/^[0-9]*://')_$arch.deb"
-if [ ! -f "$file" ] || ! echo "$sum  $file" | sha256sum -c --status; then
-	o="-oAPT::Sandbox::User=root -oAPT::Architecture=$arch -oAPT::Architectures=$arch -oDir::State::Lists=$lists -oDir::Cache=$top/build/apt-cache-$arch"
-	mkdir -p "$top/build/apt-cache-$arch/archives/partial"
-	if [ ! -f "$lists/.updated" ]; then
-		echo "  FETCH   apt lists for $arch"
-		apt-get $o update -qq && touch "$lists/.updated"
-	fi
-	echo "  FETCH   $pkg:$arch=$ver"
-	(cd "$cache" && apt-get $o download -qq "$pkg=$ver") || {
-		echo "fetch-deb-file: $pkg $ver for $arch is not on the mirror any more;" \
-			"update third_party.lock (apt-cache $o policy $pkg)" >&2
-		exit 1
-	}
-	echo "$sum  $file" | sha256sum -c --status || {
-		echo "fetch-deb-file: $file does not match the sha256 in third_party.lock" >&2
-		rm -f "$file"
-		exit 1
-	}
-fi
+file=$("$top/scripts/deb-download.sh" "$arch" "$pkg")
 
 tmp="$dest.tmp.$$"
 rm -rf "$tmp"
