@@ -252,10 +252,10 @@ test: deps
 	$(Q)tests/run-all.sh
 
 unit: deps
-	$(Q)$(MAKE) -f tests/tools.mk unit
+	$(Q)tests/run-all.sh unit
 
 e2e: deps
-	$(Q)tests/e2e/run.sh
+	$(Q)tests/run-all.sh e2e
 
 .PHONY: bench
 bench: deps
@@ -274,9 +274,10 @@ help:
 	@echo
 	@echo 'Everyday:'
 	@echo '  make run            build the board (default qemu-virt) and boot it in QEMU'
-	@echo '  make test           every test: host unit tests (ASan+UBSan), QEMU boot tests'
-	@echo '  make unit           host unit tests only'
-	@echo '  make e2e            QEMU end-to-end tests only'
+	@echo '  make test           every test: the builds, host unit suites (ASan+UBSan), then'
+	@echo '                      the end-to-end suites on the real image in QEMU'
+	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations, storage)'
+	@echo '  make e2e            builds, then the end-to-end suites only (tests/e2e/test_*.py)'
 	@echo '  make bench          benchmarks (ratios against a peer, never gating)'
 	@echo
 	@echo 'Building (BOARD=qemu-virt|host, output in build/<board>/):'
