@@ -28,7 +28,7 @@ AUTOCONF := $(O)/include/generated/autoconf.h
 DEPS_STAMP := build/.deps-ok
 
 # Targets that need no configuration.
-NOCONFIG_GOALS := help clean distclean deps test unit e2e bench run-all
+NOCONFIG_GOALS := help clean distclean deps test unit e2e bench fuzz run-all
 CONFIG_GOALS := %_defconfig menuconfig olddefconfig savedefconfig
 
 need_config := 1
@@ -257,6 +257,12 @@ unit: deps
 e2e: deps
 	$(Q)tests/run-all.sh e2e
 
+.PHONY: fuzz
+fuzz: deps
+	$(Q)$(MAKE) -f tests/tools.mk fuzz-dt FUZZ_SECONDS=$${FUZZ_SECONDS:-120}
+	$(Q)$(MAKE) -f tests/http.mk fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-120}
+	$(Q)$(MAKE) -f tests/policy.mk fuzz
+
 .PHONY: bench
 bench: deps
 	$(Q)scripts/bench.sh
@@ -279,6 +285,7 @@ help:
 	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations, storage)'
 	@echo '  make e2e            builds, then the end-to-end suites only (tests/e2e/test_*.py)'
 	@echo '  make bench          benchmarks (ratios against a peer, never gating)'
+	@echo '  make fuzz           longer fuzz runs: DT, HTTP, policy (FUZZ_SECONDS, default 120)'
 	@echo
 	@echo 'Building (BOARD=qemu-virt|host, output in build/<board>/):'
 	@echo '  make                build the image (build/<board>/hearth.img, or hearth on host)'
