@@ -19,6 +19,8 @@
 #ifdef CONFIG_STORE
 #include "store/store.h"
 #endif
+#include "auth.h"
+#include "release.h"
 
 #ifdef CONFIG_STORE
 static int storage_json(char *buf, size_t len)
@@ -168,15 +170,72 @@ static int test_sink(struct http_req *req, struct http_resp *resp, void *arg)
 
 static const struct http_route routes[] = {
 	{.method = "GET", .path = "/api/v1/health", .handler = health},
+#if defined(CONFIG_STORE) && defined(CONFIG_POLICY)
+	/* data: hub/records.c (docs/api.yaml) */
+	{.method = "POST", .path = "/api/v1/records", .handler = hub_records_post,
+	 .body = hub_body_collect, .arg = (void *)1},
+	{.method = "DELETE", .path = "/api/v1/records", .handler = hub_records_delete},
+	{.method = "GET", .path = "/api/v1/categories", .handler = hub_categories_get},
+	{.method = "POST", .path = "/api/v1/categories", .handler = hub_categories_post,
+	 .body = hub_body_collect},
+	{.method = "GET", .path = "/api/v1/devices", .handler = hub_devices_get},
+	{.method = "POST", .path = "/api/v1/devices", .handler = hub_devices_post,
+	 .body = hub_body_collect},
+	{.method = "DELETE", .path = "/api/v1/devices/", .flags = HTTP_ROUTE_PREFIX,
+	 .handler = hub_device_delete},
+	{.method = "GET", .path = "/api/v1/export", .handler = hub_export_get},
+	{.method = "GET", .path = "/api/v1/audit", .handler = hub_audit_get},
+	{.method = "GET", .path = "/api/v1/audit/verify", .handler = hub_audit_verify_get},
+	{.method = "GET", .path = "/api/v1/metrics", .handler = hub_metrics_get},
+	/* services, policies, the release pipeline: hub/services.c,
+	 * hub/policies.c, hub/release.c (docs/api.yaml) */
+	{.method = "POST", .path = "/api/v1/services/import", .handler = hub_services_import},
+	{.method = "POST", .path = "/api/v1/services", .handler = hub_services_create},
+	{.method = "GET", .path = "/api/v1/services", .handler = hub_services_list},
+	{.method = "DELETE", .path = "/api/v1/services/", .flags = HTTP_ROUTE_PREFIX,
+	 .handler = hub_services_delete},
+	{.method = "POST", .path = "/api/v1/policies/validate", .handler = hub_policies_validate},
+	{.method = "POST", .path = "/api/v1/policies/simulate", .handler = hub_policies_simulate},
+	{.method = "POST", .path = "/api/v1/policies", .handler = hub_policies_create},
+	{.method = "GET", .path = "/api/v1/policies", .handler = hub_policies_list},
+	{.method = "POST", .path = "/api/v1/policies/", .flags = HTTP_ROUTE_PREFIX,
+	 .handler = hub_policies_accept},
+	{.method = "DELETE", .path = "/api/v1/policies/", .flags = HTTP_ROUTE_PREFIX,
+	 .handler = hub_policies_delete},
+	{.method = "POST", .path = "/api/v1/share", .handler = hub_share},
+	{.method = "GET", .path = "/api/v1/approvals", .handler = hub_approvals_list},
+	{.method = "POST", .path = "/api/v1/approvals/", .flags = HTTP_ROUTE_PREFIX,
+	 .handler = hub_approval_decide},
+	{.method = "GET", .path = "/api/v1/budgets", .handler = hub_budgets_list},
+	{.method = "POST", .path = "/api/v1/deliveries", .handler = hub_delivery_now},
+	{.method = "GET", .path = "/api/v1/deliveries", .handler = hub_deliveries_list},
+#endif
 #ifdef CONFIG_TEST_HOOKS
 	{.method = "GET", .path = "/api/v1/test/blob", .handler = test_blob},
 	{.method = "POST", .path = "/api/v1/test/sink", .handler = test_sink, .body = test_sink_body,
 	 .cancel = test_sink_cancel},
+#if defined(CONFIG_STORE) && defined(CONFIG_POLICY)
+	{.method = "POST", .path = "/api/v1/test/audit", .handler = hub_test_audit,
+	 .body = hub_body_collect},
+#endif
 #endif
 };
 
+bool hub_test_api(void)
+{
+#ifdef CONFIG_TEST_HOOKS
+	return test_api;
+#else
+	return false;
+#endif
+}
+
 int hub_api_start(void)
 {
+#if defined(CONFIG_STORE) && defined(CONFIG_POLICY)
+	hub_auth_init(); /* the owner token, printed on first boot */
+	release_push_start(); /* pending deliveries go out (again) */
+#endif
 #ifdef CONFIG_TEST_HOOKS
 	char v[8];
 	test_api = board_bootarg(board_dt_bootargs(board_fdt()), "hearth.testapi", v, sizeof(v)) >= 0;

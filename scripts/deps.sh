@@ -7,7 +7,7 @@ set -e
 PKGS="make gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu \
 picolibc-aarch64-linux-gnu device-tree-compiler python3 python3-kconfiglib \
 libfdt-dev qemu-system-arm dpkg-dev curl ca-certificates xz-utils bc tcl \
-libslirp-dev"
+libslirp-dev python3-yaml"
 
 quiet=0
 [ "$1" = "--quiet" ] && quiet=1

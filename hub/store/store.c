@@ -18,6 +18,7 @@
 #include "sqlite3.h"
 #include "store.h"
 #include "vfs.h"
+#include "store_internal.h"
 
 /* Migrations: append only; never edit one that has shipped. */
 static const struct {
@@ -26,8 +27,86 @@ static const struct {
 } migrations[] = {
 	{1, "CREATE TABLE store_kv(key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
 	    "updated_ns INTEGER NOT NULL) WITHOUT ROWID;"},
+	/* The hub's data model (hub/model.c, hub/audit.c, docs/api.yaml). */
+	{2, "CREATE TABLE categories(name TEXT PRIMARY KEY NOT NULL, "
+	    "parent TEXT REFERENCES categories(name), description TEXT NOT NULL DEFAULT '', "
+	    "builtin INTEGER NOT NULL DEFAULT 0, created_ns INTEGER NOT NULL) WITHOUT ROWID;"
+	    "INSERT INTO categories(name, parent, description, builtin, created_ns) VALUES "
+	    "('viewing',NULL,'what was watched',1,0),"
+	    "('viewing.history','viewing','titles watched, when, for how long',1,0),"
+	    "('viewing.ratings','viewing','ratings and likes',1,0),"
+	    "('listening',NULL,'what was listened to',1,0),"
+	    "('listening.history','listening','tracks and podcasts played',1,0),"
+	    "('listening.ratings','listening','ratings and likes',1,0),"
+	    "('browsing',NULL,'the web',1,0),"
+	    "('browsing.history','browsing','pages visited',1,0),"
+	    "('browsing.searches','browsing','search queries',1,0),"
+	    "('location',NULL,'where the household was',1,0),"
+	    "('location.visits','location','places visited',1,0),"
+	    "('location.trace','location','raw position samples',1,0),"
+	    "('health',NULL,'body and fitness',1,0),"
+	    "('health.activity','health','steps, workouts',1,0),"
+	    "('health.sleep','health','sleep periods',1,0),"
+	    "('health.vitals','health','heart rate, weight, blood pressure',1,0),"
+	    "('purchases',NULL,'what was bought',1,0),"
+	    "('purchases.orders','purchases','orders and receipts',1,0),"
+	    "('purchases.subscriptions','purchases','recurring payments',1,0),"
+	    "('contacts',NULL,'people',1,0),"
+	    "('contacts.people','contacts','address book entries',1,0),"
+	    "('contacts.interactions','contacts','calls and messages (metadata)',1,0);"
+	    "CREATE TABLE devices(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, "
+	    "token_hash BLOB NOT NULL, created_ns INTEGER NOT NULL, revoked_ns INTEGER);"
+	    "CREATE TABLE records(seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+	    "device_id INTEGER NOT NULL REFERENCES devices(id), client_id TEXT NOT NULL, "
+	    "category TEXT NOT NULL REFERENCES categories(name), time_s INTEGER NOT NULL, "
+	    "payload TEXT NOT NULL CHECK(json_valid(payload) AND json_type(payload) = 'object'), "
+	    "created_ns INTEGER NOT NULL, UNIQUE(device_id, client_id));"
+	    "CREATE INDEX records_category_time ON records(category, time_s);"
+	    "CREATE TABLE audit(id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, "
+	    "service TEXT NOT NULL, category TEXT NOT NULL, purpose TEXT NOT NULL, "
+	    "decision TEXT NOT NULL CHECK(decision IN ('allow', 'deny', 'ask')), "
+	    "policies TEXT NOT NULL, obligations TEXT NOT NULL, records INTEGER NOT NULL, "
+	    "bytes INTEGER NOT NULL, budget_spent TEXT NOT NULL, prev_hash TEXT NOT NULL, "
+	    "hash TEXT NOT NULL);"
+	    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+	    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+	    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	    /* What an audit entry released: references only, outside the hash,
+	     * so deleting personal data deletes them and keeps the entry. */
+	    "CREATE TABLE audit_refs(audit_id INTEGER NOT NULL REFERENCES audit(id), "
+	    "record_seq INTEGER NOT NULL REFERENCES records(seq) ON DELETE CASCADE, "
+	    "PRIMARY KEY(audit_id, record_seq)) WITHOUT ROWID;"
+	    "CREATE INDEX audit_refs_record ON audit_refs(record_seq);"
+	    "CREATE TABLE services(id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, "
+	    "endpoint TEXT, ca_pem TEXT, pin TEXT, manifest TEXT CHECK(manifest IS NULL OR "
+	    "json_valid(manifest)), credential_hash BLOB, created_ns INTEGER NOT NULL) WITHOUT ROWID;"
+	    "CREATE TABLE policies(id TEXT NOT NULL, service_id TEXT REFERENCES services(id), "
+	    "version INTEGER NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL, "
+	    "created_ns INTEGER NOT NULL, active INTEGER NOT NULL DEFAULT 1, "
+	    "PRIMARY KEY(id, version)) WITHOUT ROWID;"
+	    "CREATE TABLE budgets(service_id TEXT NOT NULL, category TEXT NOT NULL, "
+	    "kind TEXT NOT NULL, window_s INTEGER NOT NULL, limit_value REAL NOT NULL, "
+	    "spent REAL NOT NULL DEFAULT 0, window_start_ns INTEGER NOT NULL, "
+	    "PRIMARY KEY(service_id, category, kind)) WITHOUT ROWID;"
+	    "CREATE TABLE approvals(id INTEGER PRIMARY KEY AUTOINCREMENT, service_id TEXT NOT NULL, "
+	    "category TEXT NOT NULL, purpose TEXT NOT NULL, request TEXT NOT NULL "
+	    "CHECK(json_valid(request)), state TEXT NOT NULL DEFAULT 'pending' "
+	    "CHECK(state IN ('pending', 'approved', 'denied', 'expired')), "
+	    "created_ns INTEGER NOT NULL, decided_ns INTEGER);"},
+	/* The release pipeline (hub/release.c): push deliveries, persisted
+	 * before they are sent (the id is the receiver's idempotency key), and
+	 * when an approval was redeemed. */
+	{3, "CREATE TABLE deliveries(id TEXT PRIMARY KEY NOT NULL, service_id TEXT NOT NULL, "
+	    "category TEXT NOT NULL, purpose TEXT NOT NULL, body TEXT NOT NULL, sha256 TEXT NOT NULL, "
+	    "state TEXT NOT NULL DEFAULT 'pending' CHECK(state IN ('pending', 'sent', 'failed')), "
+	    "attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL DEFAULT 0, "
+	    "created_ns INTEGER NOT NULL, sent_at INTEGER, last_status INTEGER, last_error TEXT, "
+	    "audit_id INTEGER) WITHOUT ROWID;"
+	    "CREATE INDEX deliveries_state ON deliveries(state, next_at);"
+	    "ALTER TABLE approvals ADD COLUMN used_ns INTEGER;"},
 };
-#define SCHEMA_LATEST 1u
+#define SCHEMA_LATEST 3u
 
 static struct {
 	struct store_disk disk;
@@ -450,4 +529,16 @@ int store_status(struct store_status *out)
 	refresh_sizes();
 	*out = S.st;
 	return 0;
+}
+
+/* ---- for the rest of hub/store (store_internal.h) ---- */
+
+struct sqlite3 *store_sqlite(void)
+{
+	return S.db;
+}
+
+int store_errno(int rc)
+{
+	return errno_of(rc);
 }

@@ -230,7 +230,7 @@ static void test_store_api(uint32_t ss)
 	struct store_status st;
 	store_status(&st);
 	CHECK(st.state == STORE_OK && st.formatted_now && st.format_version == 1);
-	CHECK(st.schema_version == 1 && st.last_check_ok && st.last_check_ns > 0);
+	CHECK(st.schema_version >= 1 && st.last_check_ok && st.last_check_ns > 0);
 	CHECK(st.size_bytes == 4 * MiB - DISK_RESERVED && st.free_bytes + st.used_bytes == st.size_bytes);
 	CHECK(strstr(st.message, "formatted an empty disk") && strstr(st.message, "integrity ok"));
 
@@ -273,11 +273,11 @@ static void test_store_api(uint32_t ss)
 	/* reopen: data there, schema not migrated again, not formatted again */
 	CHECK(store_open_dev(&f.bd) == 0);
 	store_status(&st);
-	CHECK(!st.formatted_now && st.schema_version == 1);
+	CHECK(!st.formatted_now && st.schema_version >= 1);
 	len = sizeof(back);
 	CHECK(store_kv_get("tls.key", back, &len) == 0 && len == sizeof(key));
 	CHECK(store_query_i64("SELECT count(*) FROM big", &v) == 0 && v == 301);
-	CHECK(store_query_i64("SELECT count(*) FROM schema_version", &v) == 0 && v == 1);
+	CHECK(store_query_i64("SELECT count(*) FROM schema_version", &v) == 0 && v == (int64_t)st.schema_version);
 	/* a schema from the future: read-only */
 	CHECK(store_exec("INSERT INTO schema_version VALUES (99, 0)") == 0);
 	store_close();
@@ -299,8 +299,9 @@ static void test_damaged_db(void)
 			 "FROM s WHERE i < 200) INSERT INTO d SELECT randomblob(500) FROM s;"
 			 "CREATE INDEX di ON d(a)") == 0);
 	store_close();
-	/* scribble over a page in the middle of the database */
-	memset(f.view + DISK_RESERVED + 9 * 4096 + 100, 0x5a, 2000);
+	/* scribble over a page in the middle of table d (past the pages of
+	 * the hub's schema, which the migrations create first) */
+	memset(f.view + DISK_RESERVED + 40 * 4096 + 100, 0x5a, 2000);
 	uint64_t w = f.bd.stats.writes;
 	int err = store_open_dev(&f.bd);
 	struct store_status st;
