@@ -27,7 +27,7 @@ endif
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 BASE := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(SAN)
-INC := -Ipolicy -I$(CJSON) -I$(MBED)/include
+INC := -Ipolicy -I$(CJSON) -I$(MBED)/include -Itests/include
 CFLAGS := $(BASE) $(WARN) $(INC)
 TPFLAGS := $(BASE) -w -I$(CJSON) -I$(MBED)/include -I$(MBED)/library
 LDFLAGS := $(SAN)

@@ -25,7 +25,7 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-INC := -Iboards/include -Iarch/include
+INC := -Iboards/include -Iarch/include -Itests/include
 CFLAGS := -std=gnu11 -g -O1 -fno-omit-frame-pointer $(SAN) $(WARN) $(INC)
 LDFLAGS := $(SAN)
 LDLIBS := -lfdt

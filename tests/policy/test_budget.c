@@ -20,18 +20,7 @@
 #include "obligations.h"
 #include "transform.h"
 
-static int checks, failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: FAIL: %s: ", __FILE__, __LINE__, #cond);           \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-		}                                                                                  \
-	} while (0)
+#include "check.h"
 
 #define DAY 86400LL
 #define T0 (1710460800LL + 3600) /* 2024-03-15T01:00Z: inside a 30-day window */
