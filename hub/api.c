@@ -21,6 +21,11 @@
 #endif
 #include "auth.h"
 #include "release.h"
+#include "reply.h"
+#include "session.h"
+
+/* hub/ui/: the generated static-file table (build/<board>/hub/ui/assets.c) */
+extern const struct http_static_table hub_ui_table;
 
 #ifdef CONFIG_STORE
 static int storage_json(char *buf, size_t len)
@@ -46,7 +51,7 @@ static int health(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)req;
 	(void)arg;
-	char json[1400];
+	char json[1700];
 	struct net_status ns;
 	struct httpd_stats hs;
 	stack_net_status(&ns);
@@ -67,6 +72,15 @@ static int health(struct http_req *req, struct http_resp *resp, void *arg)
 #ifdef CONFIG_STORE
 	n += (size_t)storage_json(json + n, sizeof(json) - n);
 #endif
+	/* The certificate's identity (public anyway: any client sees it), so the
+	 * UI's settings page can show what to compare the browser's view with. */
+	char fp[100], pin[64];
+	if (n < sizeof(json) && !stack_tls_identity(fp, sizeof(fp), pin, sizeof(pin))) {
+		int k = snprintf(json + n, sizeof(json) - n, ",\"tls\":{\"fingerprint\":\"%s\",\"pin\":\"%s\"}",
+				 fp, pin);
+		if (k > 0)
+			n += (size_t)k;
+	}
 	if (n + 2 >= sizeof(json))
 		return http_resp_json(resp, 500, "{\"error\":{\"code\":\"internal\",\"message\":\"health too long\"}}");
 	json[n++] = '}';
@@ -171,44 +185,68 @@ static int test_sink(struct http_req *req, struct http_resp *resp, void *arg)
 static const struct http_route routes[] = {
 	{.method = "GET", .path = "/api/v1/health", .handler = health},
 #if defined(CONFIG_STORE) && defined(CONFIG_POLICY)
+	/* first run, sessions, password: hub/setup.c, hub/session.c
+	 * (docs/security.md) */
+	{.method = "GET", .path = "/api/v1/setup", .handler = hub_setup_get},
+	{.method = "POST", .path = "/api/v1/setup", .handler = hub_setup_post},
+	{.method = "GET", .path = "/api/v1/session", .handler = hub_session_get},
+	{.method = "POST", .path = "/api/v1/session", .handler = hub_session_post},
+	{.method = "DELETE", .path = "/api/v1/session", .handler = hub_session_delete},
+	{.method = "POST", .path = "/api/v1/password", .handler = hub_password_post},
 	/* data: hub/records.c (docs/api.yaml) */
 	{.method = "POST", .path = "/api/v1/records", .handler = hub_records_post,
-	 .body = hub_body_collect, .arg = (void *)1},
-	{.method = "DELETE", .path = "/api/v1/records", .handler = hub_records_delete},
-	{.method = "GET", .path = "/api/v1/categories", .handler = hub_categories_get},
+	 .body = hub_body_collect, .arg = (void *)1, .cancel = hub_reply_cancel},
+	{.method = "DELETE", .path = "/api/v1/records", .handler = hub_records_delete,
+	 .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/categories", .handler = hub_categories_get,
+	 .cancel = hub_reply_cancel},
 	{.method = "POST", .path = "/api/v1/categories", .handler = hub_categories_post,
-	 .body = hub_body_collect},
-	{.method = "GET", .path = "/api/v1/devices", .handler = hub_devices_get},
+	 .body = hub_body_collect, .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/devices", .handler = hub_devices_get,
+	 .cancel = hub_reply_cancel},
 	{.method = "POST", .path = "/api/v1/devices", .handler = hub_devices_post,
-	 .body = hub_body_collect},
+	 .body = hub_body_collect, .cancel = hub_reply_cancel},
 	{.method = "DELETE", .path = "/api/v1/devices/", .flags = HTTP_ROUTE_PREFIX,
-	 .handler = hub_device_delete},
-	{.method = "GET", .path = "/api/v1/export", .handler = hub_export_get},
-	{.method = "GET", .path = "/api/v1/audit", .handler = hub_audit_get},
-	{.method = "GET", .path = "/api/v1/audit/verify", .handler = hub_audit_verify_get},
-	{.method = "GET", .path = "/api/v1/metrics", .handler = hub_metrics_get},
+	 .handler = hub_device_delete, .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/export", .handler = hub_export_get, .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/audit", .handler = hub_audit_get, .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/audit/verify", .handler = hub_audit_verify_get,
+	 .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/metrics", .handler = hub_metrics_get,
+	 .cancel = hub_reply_cancel},
 	/* services, policies, the release pipeline: hub/services.c,
 	 * hub/policies.c, hub/release.c (docs/api.yaml) */
-	{.method = "POST", .path = "/api/v1/services/import", .handler = hub_services_import},
-	{.method = "POST", .path = "/api/v1/services", .handler = hub_services_create},
-	{.method = "GET", .path = "/api/v1/services", .handler = hub_services_list},
+	{.method = "POST", .path = "/api/v1/services/import", .handler = hub_services_import,
+	 .cancel = hub_reply_cancel},
+	{.method = "POST", .path = "/api/v1/services", .handler = hub_services_create,
+	 .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/services", .handler = hub_services_list,
+	 .cancel = hub_reply_cancel},
 	{.method = "DELETE", .path = "/api/v1/services/", .flags = HTTP_ROUTE_PREFIX,
-	 .handler = hub_services_delete},
-	{.method = "POST", .path = "/api/v1/policies/validate", .handler = hub_policies_validate},
-	{.method = "POST", .path = "/api/v1/policies/simulate", .handler = hub_policies_simulate},
-	{.method = "POST", .path = "/api/v1/policies", .handler = hub_policies_create},
-	{.method = "GET", .path = "/api/v1/policies", .handler = hub_policies_list},
+	 .handler = hub_services_delete, .cancel = hub_reply_cancel},
+	{.method = "POST", .path = "/api/v1/policies/validate", .handler = hub_policies_validate,
+	 .cancel = hub_reply_cancel},
+	{.method = "POST", .path = "/api/v1/policies/simulate", .handler = hub_policies_simulate,
+	 .cancel = hub_reply_cancel},
+	{.method = "POST", .path = "/api/v1/policies", .handler = hub_policies_create,
+	 .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/policies", .handler = hub_policies_list,
+	 .cancel = hub_reply_cancel},
 	{.method = "POST", .path = "/api/v1/policies/", .flags = HTTP_ROUTE_PREFIX,
-	 .handler = hub_policies_accept},
+	 .handler = hub_policies_accept, .cancel = hub_reply_cancel},
 	{.method = "DELETE", .path = "/api/v1/policies/", .flags = HTTP_ROUTE_PREFIX,
-	 .handler = hub_policies_delete},
-	{.method = "POST", .path = "/api/v1/share", .handler = hub_share},
-	{.method = "GET", .path = "/api/v1/approvals", .handler = hub_approvals_list},
+	 .handler = hub_policies_delete, .cancel = hub_reply_cancel},
+	{.method = "POST", .path = "/api/v1/share", .handler = hub_share, .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/approvals", .handler = hub_approvals_list,
+	 .cancel = hub_reply_cancel},
 	{.method = "POST", .path = "/api/v1/approvals/", .flags = HTTP_ROUTE_PREFIX,
-	 .handler = hub_approval_decide},
-	{.method = "GET", .path = "/api/v1/budgets", .handler = hub_budgets_list},
-	{.method = "POST", .path = "/api/v1/deliveries", .handler = hub_delivery_now},
-	{.method = "GET", .path = "/api/v1/deliveries", .handler = hub_deliveries_list},
+	 .handler = hub_approval_decide, .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/budgets", .handler = hub_budgets_list,
+	 .cancel = hub_reply_cancel},
+	{.method = "POST", .path = "/api/v1/deliveries", .handler = hub_delivery_now,
+	 .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/deliveries", .handler = hub_deliveries_list,
+	 .cancel = hub_reply_cancel},
 #endif
 #ifdef CONFIG_TEST_HOOKS
 	{.method = "GET", .path = "/api/v1/test/blob", .handler = test_blob},
@@ -219,6 +257,15 @@ static const struct http_route routes[] = {
 	 .body = hub_body_collect},
 #endif
 #endif
+	/* The web UI (hub/ui/, embedded by scripts/embed-assets.py): a single
+	 * page with hash routing, so "/" is the only page path ("/setup", which
+	 * the console names, is the same page). */
+	{.method = "GET", .path = "/", .handler = http_static_handler, .arg = (void *)&hub_ui_table},
+	{.method = "GET", .path = "/index.html", .handler = http_static_handler,
+	 .arg = (void *)&hub_ui_table},
+	{.method = "GET", .path = "/setup", .handler = http_static_handler, .arg = (void *)&hub_ui_table},
+	{.method = "GET", .path = "/assets/", .flags = HTTP_ROUTE_PREFIX,
+	 .handler = http_static_handler, .arg = (void *)&hub_ui_table},
 };
 
 bool hub_test_api(void)
@@ -233,7 +280,10 @@ bool hub_test_api(void)
 int hub_api_start(void)
 {
 #if defined(CONFIG_STORE) && defined(CONFIG_POLICY)
-	hub_auth_init(); /* the owner token, printed on first boot */
+	/* factory reset, the password state, the claim code; then the owner
+	 * token (printed on first boot and after a factory reset) */
+	hub_session_init(board_dt_bootargs(board_fdt()));
+	hub_auth_init();
 	release_push_start(); /* pending deliveries go out (again) */
 #endif
 #ifdef CONFIG_TEST_HOOKS

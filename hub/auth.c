@@ -5,7 +5,9 @@
  * secrets are wiped after use.
  * Assumes: store_open() ran; rng_read works (without an rng no token is
  * made and every authenticated endpoint answers 503).
- * Leaves out: rate limiting of failed attempts.
+ * The owner may also come with a browser session (session.h): a valid
+ * cookie, plus the CSRF token on state-changing methods.
+ * Leaves out: rate limiting of failed token attempts (256-bit secrets).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +22,7 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 #include "reply.h"
+#include "session.h"
 #include "store/model_store.h"
 #include "store/store.h"
 
@@ -179,6 +182,24 @@ static int check_owner(const struct http_req *req, enum kind *got)
 int hub_auth_owner(struct http_req *req, struct http_resp *resp)
 {
 	enum kind got;
+	/* A bearer token decides when there is one; a browser session
+	 * otherwise (CSRF token required on state-changing methods). */
+	if (!http_req_header(req, "Authorization")) {
+		int s = hub_session_check(req);
+		if (!s)
+			return 0;
+		if (s == -EPERM) {
+			hub_reply_error(resp, 403, "csrf_required",
+					"a request with a session cookie must carry the session's "
+					"X-CSRF-Token header");
+			return -EACCES;
+		}
+		if (s == -EACCES) {
+			hub_reply_error(resp, 401, "session_expired",
+					"the session is unknown or expired: log in again");
+			return -EACCES;
+		}
+	}
 	int err = check_owner(req, &got);
 	return err ? refuse(resp, err, K_OWNER, got) : 0;
 }

@@ -12,7 +12,11 @@
  * (missing, malformed, wrong or revoked token), 403 (a valid token of the
  * wrong kind) or 503 (no store).
  * Assumes: the store (hub/store), the board's rng, mbedTLS SHA-256.
- * Leaves out: sessions for the web UI, token rotation for the owner (a
+ * hub_auth_owner also accepts the owner's browser session (session.h):
+ * without an Authorization header, a valid hearth_session cookie passes
+ * GET/HEAD, and other methods when X-CSRF-Token matches (else 403
+ * csrf_required; an expired cookie: 401 session_expired).
+ * Leaves out: token rotation for the owner (a
  * reset needs the console), scopes finer than the kind.
  */
 #ifndef HUB_AUTH_H

@@ -183,12 +183,28 @@ static int master_key(uint8_t key[32])
 /* ---- records ---------------------------------------------------------------- */
 
 /* The records of (category) and its sub-categories since (since) as a cJSON
- * array of objects: the payload, with "time" (ISO-8601) added when absent. */
-static int load_records(const char *category, int64_t since, cJSON **out)
+ * array of objects: the payload, with "time" (ISO-8601) added when absent;
+ * and their seqs, in the same order, as a cJSON array of numbers (*seqs). */
+static int load_records(const char *category, int64_t since, cJSON **out, cJSON **seqs)
 {
 	char *txt = NULL;
-	*out = NULL;
+	*out = *seqs = NULL;
 	int err = rdb_text(&txt,
+			   "SELECT json_group_array(seq) FROM (SELECT seq FROM records WHERE (category = ?1 "
+			   "OR substr(category, 1, length(?1) + 1) = ?1 || '.') AND time_s >= ?2 "
+			   "ORDER BY time_s, seq)",
+			   "ti", category, since);
+	if (err)
+		return err;
+	*seqs = cJSON_Parse(txt);
+	free(txt);
+	txt = NULL;
+	if (!cJSON_IsArray(*seqs)) {
+		cJSON_Delete(*seqs);
+		*seqs = NULL;
+		return -EINVAL;
+	}
+	err = rdb_text(&txt,
 			   "SELECT json_group_array(json(json_patch(json_object('time', "
 			   "strftime('%Y-%m-%dT%H:%M:%SZ', time_s, 'unixepoch')), payload))) FROM "
 			   "(SELECT time_s, payload FROM records WHERE (category = ?1 OR "
@@ -349,11 +365,23 @@ static int ask_check(const struct rel_request *r, int ask, int64_t *id)
 
 /* ---- audit ------------------------------------------------------------------ */
 
+static int audit_id(const struct rel_request *r, const char *decision, const cJSON *reasons,
+		    const char *obligations, long records, size_t bytes, double epsilon,
+		    const char *sha, const char *detail, int64_t *id_out);
+
 /* Appends the audit entry of one decision (decision: allow, deny or ask;
  * an error is a deny whose obligations say why). */
 static int audit(const struct rel_request *r, const char *decision, const cJSON *reasons,
 		 const char *obligations, long records, size_t bytes, double epsilon, const char *sha,
 		 const char *detail)
+{
+	return audit_id(r, decision, reasons, obligations, records, bytes, epsilon, sha, detail, NULL);
+}
+
+/* audit(), and the new entry's id in *id_out (when not NULL). */
+static int audit_id(const struct rel_request *r, const char *decision, const cJSON *reasons,
+		    const char *obligations, long records, size_t bytes, double epsilon,
+		    const char *sha, const char *detail, int64_t *id_out)
 {
 	static const char *const modes[] = {"pull", "push", "simulate"};
 	struct audit_entry *e = calloc(1, sizeof(*e));
@@ -392,6 +420,8 @@ static int audit(const struct rel_request *r, const char *decision, const cJSON 
 	int64_t id = 0;
 	int err = hub_audit_append(e, &id);
 	free(e);
+	if (!err && id_out)
+		*id_out = id;
 	if (err)
 		printf("release: audit append failed (%d)\n", err);
 	return err;
@@ -447,7 +477,8 @@ void release_run(const struct rel_request *r, struct rel_result *res)
 	bool sim = r->mode == REL_SIMULATE;
 	struct loaded_set ls = {0};
 	struct policy_budget_state *bst = malloc(sizeof(*bst));
-	cJSON *svc = NULL, *records = NULL, *ents = NULL, *ctx = NULL, *reasons = cJSON_CreateArray();
+	cJSON *svc = NULL, *records = NULL, *seqs = NULL, *ents = NULL, *ctx = NULL;
+	cJSON *reasons = cJSON_CreateArray();
 	cJSON *released = NULL;
 	void *dbuf = NULL;
 	char msg[256] = "", obl[1024] = "";
@@ -476,7 +507,7 @@ void release_run(const struct rel_request *r, struct rel_result *res)
 	if (!err)
 		err = budget_load(bst);
 	if (!err)
-		err = load_records(r->category, r->since, &records);
+		err = load_records(r->category, r->since, &records, &seqs);
 	if (err) {
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "cannot load policies, budgets or records (%d)", err);
@@ -649,8 +680,18 @@ void release_run(const struct rel_request *r, struct rel_result *res)
 		err = delivery_create(r, body, sha, did);
 	if (!err && r->approval)
 		err = rdb_exec("UPDATE approvals SET used_ns = ? WHERE id = ?", "ii", time_wall_ns(), r->approval);
+	int64_t aid = 0;
 	if (!err)
-		err = audit(r, "allow", reasons, obl, nrec, blen, eps, sha, did[0] ? did : NULL);
+		err = audit_id(r, "allow", reasons, obl, nrec, blen, eps, sha, did[0] ? did : NULL,
+			       &aid);
+	/* The records the release was computed from, linked to its entry
+	 * (outside the hash: deleting a record drops its link, not the entry). */
+	const cJSON *sq;
+	cJSON_ArrayForEach(sq, seqs) {
+		if (err)
+			break;
+		err = hub_audit_ref(aid, (int64_t)sq->valuedouble);
+	}
 	if (!err)
 		err = rdb_commit();
 	if (err) {
@@ -683,6 +724,7 @@ out:
 	cJSON_Delete(released);
 	cJSON_Delete(svc);
 	cJSON_Delete(records);
+	cJSON_Delete(seqs);
 	cJSON_Delete(ents);
 	cJSON_Delete(ctx);
 	cJSON_Delete(reasons);

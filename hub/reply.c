@@ -137,7 +137,19 @@ static long produce(void *arg, uint8_t *out, size_t space)
 		n = space;
 	memcpy(out, b->data + b->off, n);
 	b->off += n;
+	/* A known length: the core never asks again once it has it all, so
+	 * the buffer goes back with the last bytes (they are copied). */
+	if (!b->fill && b->off >= b->len)
+		hub_buf_put(b);
 	return (long)n;
+}
+
+void hub_reply_cancel(struct http_req *req, void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < NBUFS; i++)
+		if (pool[i].busy && pool[i].req == req)
+			hub_buf_put(&pool[i]);
 }
 
 int hub_reply_stream(struct http_resp *resp, int status, const char *type, struct hub_buf *b)
@@ -145,6 +157,7 @@ int hub_reply_stream(struct http_resp *resp, int status, const char *type, struc
 	http_resp_status(resp, status);
 	http_resp_type(resp, type);
 	b->off = 0;
+	b->req = resp->conn ? &resp->conn->req : NULL; /* for hub_reply_cancel */
 	if (!b->fill) /* known length */
 		http_resp_producer(resp, (int64_t)b->len, produce, b);
 	else

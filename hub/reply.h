@@ -3,9 +3,12 @@
  * stable codes ({"error":{"code":"...","message":"..."}}), JSON string
  * escaping, and a small pool of buffers for request bodies larger than the
  * HTTP core buffers and for responses streamed through a producer.
- * Assumes: one thread (the event loop). The HTTP core has no "connection
- * gone" callback for producers or body callbacks, so a buffer left untouched
- * for HUB_BUF_STALE_MS (longer than every HTTP timeout) is taken back.
+ * Assumes: one thread (the event loop). A streamed answer's buffer goes
+ * back when its producer is done, or through hub_reply_cancel (the routes'
+ * cancel callback) when the HTTP core will not ask for all of it (client
+ * gone mid-stream, HEAD); the HTTP core has no "connection gone" callback
+ * for body callbacks, so a buffer left untouched for HUB_BUF_STALE_MS
+ * (longer than every HTTP timeout) is taken back as well.
  * Leaves out: content negotiation (everything is JSON, metrics are text).
  */
 #ifndef HUB_REPLY_H
@@ -38,6 +41,7 @@ struct hub_buf {
 	char *data;
 	size_t len, cap, off;
 	long (*fill)(struct hub_buf *b);
+	const struct http_req *req; /* the request it answers, once streaming */
 	/* for (fill) */
 	int stage;
 	int64_t cursor, count;
@@ -56,6 +60,10 @@ int hub_buf_append(struct hub_buf *b, const void *p, size_t n);
 /* Sends (b): first its data[0..len), then whatever fill() makes, as the
  * body of a (status) response of (type); takes (b) (given back when done). */
 int hub_reply_stream(struct http_resp *resp, int status, const char *type, struct hub_buf *b);
+/* The cancel callback (struct http_route) of every route that answers
+ * through hub_reply_stream or hub_reply_json_owned: gives back the buffer
+ * of (req)'s answer when the core will not stream all of it. */
+void hub_reply_cancel(struct http_req *req, void *arg);
 /* Sends (text) (malloc'd; taken in every case) as the JSON body of a
  * (status) response, copied when small, streamed otherwise. */
 int hub_reply_json_owned(struct http_resp *resp, int status, char *text);

@@ -6,7 +6,7 @@
 #                against the same QEMU started with no guest work at all
 #                (an Image that powers off at once): the ratio is what
 #                Hearth's own bring-up costs on top of QEMU's start-up.
-# Then the network, storage and policy benchmarks, each against its peer.
+# Then the network, storage, policy and hub benchmarks, each against its peer.
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh --quiet
@@ -54,3 +54,6 @@ scripts/bench-storage.sh || echo "bench-storage failed"
 echo
 echo "== policy engine (make -f tests/policy.mk bench)"
 make -s -f tests/policy.mk bench || echo "policy bench failed"
+echo
+echo "== hub (scripts/bench-hub.sh)"
+scripts/bench-hub.sh || echo "bench-hub failed"

@@ -2,12 +2,14 @@
 # deps.sh: installs the Debian packages Hearth's build and tests need, and only
 # those that are missing. Idempotent; when all is there it is one dpkg-query
 # call (well under a second). Needs root (or sudo) only when something is missing.
-# --quiet prints nothing unless it installs.
+# --quiet prints nothing unless it installs. chromium is for the browser tests
+# (tests/browser/: playwright-core from npm drives it, with the machine's Node.js).
 set -e
 PKGS="make gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu \
 picolibc-aarch64-linux-gnu device-tree-compiler python3 python3-kconfiglib \
 libfdt-dev qemu-system-arm dpkg-dev curl ca-certificates xz-utils bc tcl \
-libslirp-dev python3-yaml"
+libslirp-dev python3-yaml \
+chromium"
 
 quiet=0
 [ "$1" = "--quiet" ] && quiet=1

@@ -227,8 +227,13 @@ typedef int (*http_handler_fn)(struct http_req *req, struct http_resp *resp, voi
  * for -EINVAL, 413 for -EFBIG, and the connection closes). */
 typedef int (*http_body_fn)(struct http_req *req, const uint8_t *data, size_t len, void *arg);
 
-/* A deferred request's connection went away before http_resp_commit: drop
- * every reference to (req) and its resp, now. */
+/* The handler's hold on a request ends early: a deferred request's
+ * connection went away before http_resp_commit, or a producer's body will
+ * not be asked for to its end (the connection died or timed out mid-body,
+ * the producer returned an error, or the request was HEAD or the length 0
+ * so the producer is never called). Called at most once per request, never
+ * after a producer returned 0 or produced its whole known length: drop
+ * every reference to (req), its resp and the producer's arg, now. */
 typedef void (*http_cancel_fn)(struct http_req *req, void *arg);
 
 #define HTTP_ROUTE_PREFIX 0x1 /* path is a prefix ("/static/") */
@@ -239,7 +244,7 @@ struct http_route {
 	unsigned flags;
 	http_handler_fn handler;
 	http_body_fn body; /* NULL: the body is buffered whole (body_buffer) */
-	http_cancel_fn cancel; /* for handlers that return HTTP_DEFER */
+	http_cancel_fn cancel; /* for HTTP_DEFER and producers: see http_cancel_fn */
 	void *arg;
 };
 
@@ -288,6 +293,17 @@ struct http_server {
 	int64_t (*wall_clock)(void *arg);
 	void *clock_arg;
 	const char *server_name; /* Server header; NULL: none */
+	/* Server-wide default header lines ("Name: value\r\n" ...), borrowed
+	 * for good: added to every response, the core's own answers included,
+	 * except a line whose name the handler set itself (its value wins).
+	 * NULL: none. */
+	const char *default_headers;
+	/* Called for every request once its head is parsed, before routing:
+	 * 0 lets it go on; a status (400..599) refuses it: the core answers
+	 * with (resp) as check left it (http_resp_json etc.; the status is
+	 * forced), drops any body and closes. NULL: no check. */
+	int (*check)(const struct http_req *req, struct http_resp *resp, void *arg);
+	void *check_arg;
 };
 
 /*

@@ -77,6 +77,7 @@ const char *http_status_reason(int status)
 	case 414: return "URI Too Long";
 	case 415: return "Unsupported Media Type";
 	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 431: return "Request Header Fields Too Large";
@@ -287,12 +288,24 @@ int http_resp_json(struct http_resp *resp, int status, const char *json)
  * Connections: output
  */
 
+/* The connection ends with the handler still holding something of the
+ * request: deferred (no response yet), or a producer that has not come to
+ * the end of its body. Tells the route, once. */
+static void cancel_app(struct http_conn *c)
+{
+	bool held = c->state == HTTP_C_APP ||
+		    ((c->state == HTTP_C_SEND || c->state == HTTP_C_CLOSING) && c->prod_active);
+
+	c->prod_active = false;
+	if (held && c->req.route && c->req.route->cancel)
+		c->req.route->cancel(&c->req, c->req.route->arg);
+}
+
 static void do_close(struct http_conn *c)
 {
 	if (c->state == HTTP_C_CLOSED)
 		return;
-	if (c->state == HTTP_C_APP && c->req.route && c->req.route->cancel)
-		c->req.route->cancel(&c->req, c->req.route->arg);
+	cancel_app(c);
 	c->state = HTTP_C_CLOSED;
 	c->io.close(c->io.ctx);
 }
@@ -456,6 +469,49 @@ static int no_body_status(int status)
 }
 
 /* Builds the head in front of a copied body and starts sending. */
+/* Whether header block (h) of (n) bytes has a line named (name) of (nlen)
+ * bytes (ASCII case-insensitive). */
+static bool has_header_line(const char *h, size_t n, const char *name, size_t nlen)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t k = 0;
+
+		while (k < nlen && i + k < n) {
+			char a = h[i + k], b = name[k];
+
+			if (a >= 'A' && a <= 'Z')
+				a = (char)(a + 32);
+			if (b >= 'A' && b <= 'Z')
+				b = (char)(b + 32);
+			if (a != b)
+				break;
+			k++;
+		}
+		if (k == nlen && i + k < n && h[i + k] == ':')
+			return true;
+		while (i < n && h[i] != '\n')
+			i++;
+		i++;
+	}
+	return false;
+}
+
+/* The server's default header lines the handler did not set itself. */
+static void default_headers(struct sb *b, const char *defs, const char *own, size_t own_len)
+{
+	while (defs && *defs) {
+		const char *colon = strchr(defs, ':'), *eol = strchr(defs, '\n');
+		size_t len = eol ? (size_t)(eol - defs) + 1 : strlen(defs);
+
+		if (colon && (!eol || colon < eol) &&
+		    !has_header_line(own, own_len, defs, (size_t)(colon - defs)))
+			sb_mem(b, defs, len);
+		defs += len;
+	}
+}
+
 static int commit(struct http_conn *c)
 {
 	struct http_resp *r = &c->resp;
@@ -515,6 +571,7 @@ static int commit(struct http_conn *c)
 	else if (c->req.version == 10)
 		sb_str(&b, "Connection: keep-alive\r\n");
 	sb_mem(&b, c->rhdr, r->hdr_len);
+	default_headers(&b, c->srv->default_headers, c->rhdr, r->hdr_len);
 	sb_str(&b, "\r\n");
 	if (b.over)
 		return -ENOSPC;
@@ -537,6 +594,10 @@ static int commit(struct http_conn *c)
 			c->prod_left = unknown_len ? 0 : (uint64_t)r->produce_len;
 		}
 	}
+	/* A producer that will never be called (HEAD, a zero length): the
+	 * route's cancel is how its owner learns that. */
+	if (r->produce && !c->prod_active && c->req.route && c->req.route->cancel)
+		c->req.route->cancel(&c->req, c->req.route->arg);
 	r->committed = true;
 	c->state = c->keep_alive ? HTTP_C_SEND : HTTP_C_CLOSING;
 	c->stamp = c->now;
@@ -657,6 +718,19 @@ static void on_head(struct http_conn *c)
 	c->state = HTTP_C_BODY;
 	c->stamp = c->now;
 
+	if (c->srv->check) {
+		r = c->srv->check(req, &c->resp, c->srv->check_arg);
+		if (r) {
+			c->keep_alive = false;
+			c->discard_body = true;
+			c->resp.status = r >= 400 && r <= 599 ? r : 403;
+			if (commit(c))
+				builtin(c, c->resp.status);
+			else
+				pump(c);
+			return;
+		}
+	}
 	if (!strcmp(req->path, "*"))
 		r = 204;
 	else
@@ -821,8 +895,8 @@ void http_conn_eof(struct http_conn *c)
 
 void http_conn_gone(struct http_conn *c)
 {
-	if (c->state == HTTP_C_APP && c->req.route && c->req.route->cancel)
-		c->req.route->cancel(&c->req, c->req.route->arg);
+	if (c->state != HTTP_C_CLOSED)
+		cancel_app(c);
 	c->state = HTTP_C_CLOSED;
 }
 

@@ -344,6 +344,123 @@ static int start(struct httpd *h, const char *name, const struct http_server *sr
 	return 0;
 }
 
+/* ---- web security for every HTTPS request (docs/security.md) ---- */
+
+/* Every HTTPS response carries these unless its handler set the same
+ * header (static files set their own Cache-Control). */
+static const char security_headers[] =
+	"Content-Security-Policy: default-src 'self'; script-src 'self'; style-src 'self'; "
+	"img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+	"form-action 'self'\r\n"
+	"X-Content-Type-Options: nosniff\r\n"
+	"Referrer-Policy: no-referrer\r\n"
+	"X-Frame-Options: DENY\r\n"
+	"Cross-Origin-Opener-Policy: same-origin\r\n"
+	"Strict-Transport-Security: max-age=31536000\r\n"
+	"Cache-Control: no-store\r\n";
+
+/* Extra host names from hearth.hosts= (comma-separated), e.g. a DNS name
+ * the owner gave the device. */
+static char extra_hosts[128];
+
+static int lower_eq(const char *a, size_t alen, const char *b)
+{
+	size_t blen = strlen(b);
+	if (alen != blen)
+		return 0;
+	for (size_t i = 0; i < alen; i++) {
+		char x = a[i], y = b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y + 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Whether the name part (h, n bytes, port and brackets removed) of a Host
+ * header names this device. */
+static int host_allowed(const char *h, size_t n)
+{
+	struct net_status st;
+	if (n && h[n - 1] == '.') /* "hearth.local." */
+		n--;
+	if (!n)
+		return 0;
+	if (lower_eq(h, n, CONFIG_NET_HOSTNAME ".local") || lower_eq(h, n, "localhost") ||
+	    lower_eq(h, n, "127.0.0.1") || lower_eq(h, n, "::1"))
+		return 1;
+	stack_net_status(&st);
+	if ((st.ipv4[0] && lower_eq(h, n, st.ipv4)) || (st.ipv6[0][0] && lower_eq(h, n, st.ipv6[0])) ||
+	    (st.ipv6[1][0] && lower_eq(h, n, st.ipv6[1])))
+		return 1;
+	for (const char *e = extra_hosts; *e;) {
+		size_t k = strcspn(e, ",");
+		if (k == n) {
+			char one[sizeof(extra_hosts)];
+			memcpy(one, e, k);
+			one[k] = 0;
+			if (lower_eq(h, n, one))
+				return 1;
+		}
+		e += k + (e[k] == ',');
+	}
+	return 0;
+}
+
+int stack_httpd_host_ok(const char *host)
+{
+	if (!host)
+		return 0;
+	size_t n = strlen(host);
+	if (host[0] == '[') { /* IPv6 literal, optional :port */
+		const char *end = strchr(host, ']');
+		if (!end || (end[1] && end[1] != ':'))
+			return 0;
+		return host_allowed(host + 1, (size_t)(end - host - 1));
+	}
+	const char *colon = strchr(host, ':');
+	if (colon) {
+		if (strchr(colon + 1, ':'))
+			return 0; /* a bare IPv6 address is not a valid Host */
+		for (const char *d = colon + 1; *d; d++)
+			if (*d < '0' || *d > '9')
+				return 0;
+		n = (size_t)(colon - host);
+	}
+	return host_allowed(host, n);
+}
+
+/* Refuses requests whose Host does not name this device (DNS rebinding:
+ * a foreign page whose name now resolves to the device). */
+static int https_check(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)arg;
+	if (stack_httpd_host_ok(http_req_header(req, "Host")))
+		return 0;
+	http_resp_json(resp, 421,
+		       "{\"error\":{\"code\":\"host_not_allowed\",\"message\":\"this device answers "
+		       "only to hearth.local, its own addresses and localhost (Host header)\"}}");
+	return 421;
+}
+
+int stack_httpd_peer(const struct http_req *req, char *buf, size_t len)
+{
+	struct httpd *h = &https_srv;
+	for (size_t i = 0; h->slots && i < h->nslots; i++) {
+		struct slot *s = &h->slots[i];
+		if (s->in_use && &s->http == req->conn && s->pcb) {
+			ip_addr_t *a = altcp_get_ip(s->pcb, 0);
+			if (!a || !ipaddr_ntoa_r(a, buf, (int)len))
+				return -EINVAL;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* The HTTPS port clients reach the device on, when a forward changes it
  * (hearth.https_port=, e.g. make run's 8443); 443 otherwise. */
 static unsigned int public_https_port = 443;
@@ -409,13 +526,18 @@ int stack_httpd_start(const struct http_route *routes, size_t nroutes, size_t ma
 		printf("httpd: no TLS identity: HTTPS is off\n");
 		return -EIO;
 	}
+	board_bootarg(args, "hearth.hosts", extra_hosts, sizeof(extra_hosts));
 	srv.routes = routes;
 	srv.nroutes = nroutes;
+	srv.default_headers = security_headers;
+	srv.check = https_check;
 	int err = start(&https_srv, "https", &srv, max_conns, 443, tls);
 	if (err) {
 		printf("httpd: cannot serve HTTPS on port 443 (%d)\n", err);
 		return err;
 	}
+	srv.default_headers = NULL;
+	srv.check = NULL;
 	srv.routes = redirect_routes;
 	srv.nroutes = sizeof(redirect_routes) / sizeof(redirect_routes[0]);
 	srv.lim.max_body = 0;

@@ -364,6 +364,51 @@ static void fail(struct slot *s, int err, const char *reason)
 
 /* ---- the request ---- */
 
+#ifdef CONFIG_TEST_HOOKS
+/*
+ * Test hook, only with CONFIG_TEST_HOOKS and the bootarg hearth.test.txlog:
+ * every request this client is about to send (each attempt, each redirect)
+ * is printed on the console before TLS encrypts it, for the end-to-end
+ * capture test to compare the cleartext with what crossed the wire:
+ *   TX-HEAD host=H port=P bytes=N b64=...       the request head
+ *   TX-BODY host=H port=P path=... bytes=N sha256=HEX b64=...|-
+ * (the body in base64 when it is at most TXLOG_B64_MAX bytes).
+ */
+#define TXLOG_B64_MAX 3072
+static int txlog = -1;
+
+static void txlog_b64(const void *data, size_t len)
+{
+	static unsigned char out[(TXLOG_B64_MAX + 2) / 3 * 4 + 1];
+	size_t olen = 0;
+	if (len > TXLOG_B64_MAX ||
+	    mbedtls_base64_encode(out, sizeof(out), &olen, (const unsigned char *)data, len)) {
+		printf("-");
+		return;
+	}
+	printf("%.*s", (int)olen, (const char *)out);
+}
+
+static void txlog_request(const struct slot *s)
+{
+	if (txlog < 0)
+		txlog = board_bootarg(board_dt_bootargs(board_fdt()), "hearth.test.txlog", NULL, 0) >= 0;
+	if (!txlog)
+		return;
+	printf("TX-HEAD host=%s port=%u bytes=%zu b64=", s->host, (unsigned int)s->port, s->tx_len);
+	txlog_b64(s->tx, s->tx_len);
+	printf("\n");
+	if (!s->post)
+		return;
+	char hex[65];
+	https_sha256_hex(s->req.body, s->req.body_len, hex);
+	printf("TX-BODY host=%s port=%u path=%s bytes=%zu sha256=%s b64=", s->host,
+	       (unsigned int)s->port, s->path, s->req.body_len, hex);
+	txlog_b64(s->req.body, s->req.body_len);
+	printf("\n");
+}
+#endif
+
 static int compose(struct slot *s)
 {
 	int n;
@@ -397,6 +442,9 @@ static int compose(struct slot *s)
 	s->tx_len = o + 2;
 	s->tx_off = 0;
 	s->body_off = 0;
+#ifdef CONFIG_TEST_HOOKS
+	txlog_request(s);
+#endif
 	return 0;
 }
 

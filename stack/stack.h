@@ -64,6 +64,14 @@ struct http_route;
 int stack_httpd_start(const struct http_route *routes, size_t nroutes, size_t max_conns);
 /* Listens again with the current TLS configuration (after a reissue). */
 int stack_httpd_retls(void);
+/* Whether Host header value (host) names this device: hearth.local, its
+ * current IPv4/IPv6 addresses, localhost, 127.0.0.1, [::1], or a name from
+ * hearth.hosts=, with any port. Every HTTPS request with another Host gets
+ * 421 (DNS rebinding). */
+int stack_httpd_host_ok(const char *host);
+/* The peer address of (req)'s HTTPS connection as text: 0, -ENOENT. */
+struct http_req;
+int stack_httpd_peer(const struct http_req *req, char *buf, size_t len);
 struct httpd_stats {
 	uint64_t accepted, refused;
 	unsigned int open, max;

@@ -11,18 +11,42 @@ line, to a log file:
   {"kind": "push", "delivery": ID, "duplicate": false, "body": [...]}
   {"kind": "pull", "status": 200, "body": {...}}
 
-  recommender.py manifest --dir D --endpoint-host 10.0.2.2 --port 4443
-  recommender.py serve --dir D --port 4443 --log got.jsonl
-  recommender.py pull --hearth https://127.0.0.1:8443 --credential hts_... \
-      --category viewing.history --purpose recommendation --log got.jsonl
+Commands and options (defaults in brackets; --dir and --log default to
+build/recommender/ in the repository, so state stays out of the tree):
+  manifest  print the manifest to import into Hearth
+            --dir D             certificate and key, made once [build/recommender]
+            --endpoint-host H   how the hub reaches this service [10.0.2.2: the host
+                                as seen from QEMU's user network]
+            --port P            the port `serve` listens on [4443]
+  serve     receive pushes at https://HOST:PORT/hearth/push until killed
+            --dir D, --port P   as above (the same D and P as the manifest)
+            --host A            the address to listen on [127.0.0.1; QEMU's user
+                                network delivers 10.0.2.2 to the host's loopback]
+            --log F             what it got, appended [build/recommender/got.jsonl]
+  pull      POST /api/v1/share once, print and log the answer
+            --hearth URL        the hub [https://127.0.0.1:8443, `make run`'s port]
+            --pin sha256//...   the hub's public key pin (the console prints it);
+                                without it the hub's certificate is not checked
+            --credential hts_...  the service credential the import answered
+            --category C, --purpose P  [viewing.history, recommendation]
+            --approval N        redeem an approved @ask request
+            --log F             as above
+
+  recommender.py manifest --port 4443 > build/recommender/manifest.json
+  recommender.py serve --port 4443
+  recommender.py pull --pin sha256//... --credential hts_recommender...
 
 A push with an Idempotency-Key already seen is answered 200 and logged as a
-duplicate (so a test can tell a retry from a second release).
+duplicate (so a test can tell a retry from a second release); every push
+entry also has the SHA-256 of the raw body it came with. serve(hold=N,
+hold_seconds=S) records the first N pushes at once but answers them S
+seconds late (the restart test kills Hearth in between).
 Leaves out: real recommendations; TLS client authentication.
 """
 import argparse
 import base64
 import hashlib
+import http.client
 import http.server
 import json
 import os
@@ -30,9 +54,11 @@ import ssl
 import subprocess
 import sys
 import threading
-import urllib.request
+import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+STATE = os.path.normpath(os.path.join(HERE, "..", "..", "build", "recommender"))
 
 
 def make_cert(d, hosts=("10.0.2.2", "127.0.0.1")):
@@ -49,13 +75,19 @@ def make_cert(d, hosts=("10.0.2.2", "127.0.0.1")):
     return cert, key
 
 
-def pin_of(cert):
-    """sha256//BASE64 of the certificate's SubjectPublicKeyInfo."""
-    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True,
-                         capture_output=True).stdout
+def pin_of_der(der_cert):
+    """sha256//BASE64 of a DER certificate's SubjectPublicKeyInfo."""
+    pub = subprocess.run(["openssl", "x509", "-inform", "DER", "-pubkey", "-noout"],
+                         input=der_cert, check=True, capture_output=True).stdout
     der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, check=True,
                          capture_output=True).stdout
     return "sha256//" + base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def pin_of(cert):
+    """sha256//BASE64 of the certificate's (a PEM file's) SubjectPublicKeyInfo."""
+    with open(cert) as f:
+        return pin_of_der(ssl.PEM_cert_to_DER_cert(f.read()))
 
 
 def manifest(d, endpoint_host, port):
@@ -104,8 +136,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with log.lock:
             dup = key in log.seen
             log.seen.add(key)
+            hold = self.server.hold
+            held = hold is not None and hold["count"] > 0
+            if held:
+                hold["count"] -= 1
         log.write({"kind": "push", "delivery": key, "duplicate": dup,
+                   "sha256": hashlib.sha256(data).hexdigest(),
                    "service": self.headers.get("X-Hearth-Service"), "body": body})
+        if held:  # applied, but the answer is late (tests kill Hearth meanwhile)
+            hold["event"].set()
+            time.sleep(hold["seconds"])
         out = json.dumps({"received": key, "duplicate": dup}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -114,11 +154,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(out)
 
 
-def serve(d, port, log_path, host="0.0.0.0"):
-    """Starts the HTTPS server in a thread; returns the server."""
+def serve(d, port, log_path, host="0.0.0.0", hold=0, hold_seconds=0.0):
+    """Starts the HTTPS server in a thread; returns the server. hold: the
+    first (hold) pushes are recorded at once but answered only after
+    hold_seconds; httpd.held (a threading.Event) is set when one arrives."""
     cert, key = make_cert(d)
     httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+    httpd.daemon_threads = True
     httpd.log = Log(log_path)
+    httpd.held = threading.Event()
+    httpd.hold = {"count": hold, "seconds": hold_seconds, "event": httpd.held} if hold else None
     httpd.handle_error = lambda request, address: None
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
@@ -129,54 +174,72 @@ def serve(d, port, log_path, host="0.0.0.0"):
 
 def pull(hearth, credential, category, purpose, log_path, approval=None, cafile=None, pin=None):
     """POST /api/v1/share; logs and returns (status, body). The hub's
-    certificate is self-signed: give its file (cafile); without one the
-    connection is not verified (demo only)."""
+    certificate is self-signed: give its public key pin (pin, checked before
+    anything is sent) or its file (cafile); with neither the connection is
+    not verified (tests and demos only)."""
     ctx = ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
     if cafile:
         ctx.check_hostname = False
     req = {"category": category, "purpose": purpose}
     if approval:
         req["approval"] = approval
-    r = urllib.request.Request(hearth + "/api/v1/share", data=json.dumps(req).encode(),
-                               method="POST", headers={"Authorization": "Bearer " + credential,
-                                                       "Content-Type": "application/json"})
+    u = urllib.parse.urlsplit(hearth)
+    conn = http.client.HTTPSConnection(u.hostname, u.port or 443, context=ctx, timeout=30)
     try:
-        with urllib.request.urlopen(r, context=ctx, timeout=30) as resp:
-            status, body = resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as e:
-        status, body = e.code, json.loads(e.read() or b"null")
+        conn.connect()
+        if pin:
+            got = pin_of_der(conn.sock.getpeercert(binary_form=True))
+            if got != pin:
+                raise ConnectionError(f"the hub's public key pin is {got}, not {pin}")
+        conn.request("POST", u.path.rstrip("/") + "/api/v1/share", body=json.dumps(req).encode(),
+                     headers={"Authorization": "Bearer " + credential,
+                              "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        status, body = resp.status, json.loads(resp.read() or b"null")
+    finally:
+        conn.close()
     Log(log_path).write({"kind": "pull", "status": status, "body": body})
     return status, body
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description="A reference third-party service for Hearth.")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    m = sub.add_parser("manifest")
-    m.add_argument("--dir", default=os.path.join(HERE, "state"))
-    m.add_argument("--endpoint-host", default="10.0.2.2")
-    m.add_argument("--port", type=int, default=4443)
-    s = sub.add_parser("serve")
-    s.add_argument("--dir", default=os.path.join(HERE, "state"))
+    log = os.path.join(STATE, "got.jsonl")
+    m = sub.add_parser("manifest", help="print the manifest to import into Hearth")
+    m.add_argument("--dir", default=STATE, help="certificate and key (made once)")
+    m.add_argument("--endpoint-host", default="10.0.2.2",
+                   help="this host as the hub sees it (QEMU's user network: 10.0.2.2)")
+    m.add_argument("--port", type=int, default=4443, help="the port serve listens on")
+    s = sub.add_parser("serve", help="receive pushes until killed")
+    s.add_argument("--dir", default=STATE, help="certificate and key (made once)")
+    s.add_argument("--host", default="127.0.0.1", help="the address to listen on")
     s.add_argument("--port", type=int, default=4443)
-    s.add_argument("--log", default="recommender.jsonl")
-    p = sub.add_parser("pull")
-    p.add_argument("--hearth", default="https://127.0.0.1:8443")
-    p.add_argument("--credential", required=True)
+    s.add_argument("--log", default=log, help="what the service got (JSON lines, appended)")
+    p = sub.add_parser("pull", help="POST /api/v1/share once")
+    p.add_argument("--hearth", default="https://127.0.0.1:8443", help="the hub's URL")
+    p.add_argument("--pin", help="the hub's public key pin, sha256//... (from its console)")
+    p.add_argument("--credential", required=True, help="hts_... (from the manifest import)")
     p.add_argument("--category", default="viewing.history")
     p.add_argument("--purpose", default="recommendation")
-    p.add_argument("--approval", type=int)
-    p.add_argument("--log", default="recommender.jsonl")
+    p.add_argument("--approval", type=int, help="an approved @ask request's id")
+    p.add_argument("--log", default=log, help="what the service got (JSON lines, appended)")
     a = ap.parse_args()
     if a.cmd == "manifest":
         print(json.dumps(manifest(a.dir, a.endpoint_host, a.port), indent=2))
     elif a.cmd == "serve":
-        serve(a.dir, a.port, a.log)
-        print(f"recommender: https://0.0.0.0:{a.port}/hearth/push, pin "
+        os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
+        serve(a.dir, a.port, a.log, a.host)
+        print(f"recommender: https://{a.host}:{a.port}/hearth/push, pin "
               f"{pin_of(make_cert(a.dir)[0])}, logging to {a.log}", flush=True)
         threading.Event().wait()
     else:
-        status, body = pull(a.hearth, a.credential, a.category, a.purpose, a.log, a.approval)
+        os.makedirs(os.path.dirname(os.path.abspath(a.log)), exist_ok=True)
+        try:
+            status, body = pull(a.hearth, a.credential, a.category, a.purpose, a.log, a.approval,
+                                pin=a.pin)
+        except OSError as e:
+            sys.exit(f"recommender: {e}")
         print(status, json.dumps(body, indent=2))
         sys.exit(0 if status == 200 else 1)
 

@@ -144,6 +144,8 @@ def test_unauthenticated_walk():
             if method not in ("get", "post", "put", "delete", "patch"):
                 continue
             secured = op.get("security", spec.get("security"))
+            if op.get("x-credentials") == "body":
+                continue  # claim code / password in the body: test_websec.py
             real = re.sub(r"\{[^}]+\}", "1", path)
             body = {} if method in ("post", "put", "patch") else None
             st, resp, r = h.call(method.upper(), real, body)

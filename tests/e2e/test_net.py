@@ -175,7 +175,7 @@ def test_keep_alive_and_pipelining():
     s = d.tls()
     # Keep-alive: three requests one after another on one connection.
     for i in range(3):
-        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\n\r\n")
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\n\r\n")
         buf = b""
         while True:
             buf += s.recv(65536)
@@ -184,9 +184,9 @@ def test_keep_alive_and_pipelining():
                 break
         check(r[0][0] == 200, f"keep-alive request {i}: {r[0][0]}")
     # Pipelining: three at once, three answers in order.
-    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\n\r\n"
-              b"GET /nope HTTP/1.1\r\nHost: h\r\n\r\n"
-              b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\n\r\n"
+              b"GET /nope HTTP/1.1\r\nHost: hearth.local\r\n\r\n"
+              b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\nConnection: close\r\n\r\n")
     r = parse_responses(read_all(s))
     check([x[0] for x in r] == [200, 404, 200], f"pipelined statuses {[x[0] for x in r]}")
 
@@ -199,7 +199,7 @@ def test_one_megabyte_up_and_down():
     check(status == 200 and len(body) == n and body == want,
           f"download: status {status}, {len(body)} bytes, equal={body == want}")
     up = os.urandom(n)
-    raw = (f"POST /api/v1/test/sink HTTP/1.1\r\nHost: h\r\nContent-Length: {n}\r\n"
+    raw = (f"POST /api/v1/test/sink HTTP/1.1\r\nHost: hearth.local\r\nContent-Length: {n}\r\n"
            f"Connection: close\r\n\r\n").encode() + up
     r = parse_responses(d.request(raw, timeout=120))
     check(r and r[0][0] == 200, f"upload status {r[0][0] if r else None}")
@@ -210,13 +210,13 @@ def test_one_megabyte_up_and_down():
 
 MALFORMED = [
     (400, b"GET / HTTP/1.1\r\nHost h\r\n\r\n"),                       # header without colon
-    (400, b"GET /\x01 HTTP/1.1\r\nHost: h\r\n\r\n"),                  # control char in target
-    (411, b"POST /api/v1/test/sink HTTP/1.1\r\nHost: h\r\n\r\n"),     # body without length
-    (413, b"POST /api/v1/test/sink HTTP/1.1\r\nHost: h\r\nContent-Length: 99999999999\r\n\r\n"),
-    (414, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: h\r\n\r\n"),
-    (431, b"GET / HTTP/1.1\r\nHost: h\r\n" + b"X-Filler: " + b"b" * 9000 + b"\r\n\r\n"),
-    (501, b"POST /api/v1/test/sink HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"),
-    (505, b"GET / HTTP/2.0\r\nHost: h\r\n\r\n"),
+    (400, b"GET /\x01 HTTP/1.1\r\nHost: hearth.local\r\n\r\n"),                  # control char in target
+    (411, b"POST /api/v1/test/sink HTTP/1.1\r\nHost: hearth.local\r\n\r\n"),     # body without length
+    (413, b"POST /api/v1/test/sink HTTP/1.1\r\nHost: hearth.local\r\nContent-Length: 99999999999\r\n\r\n"),
+    (414, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: hearth.local\r\n\r\n"),
+    (431, b"GET / HTTP/1.1\r\nHost: hearth.local\r\n" + b"X-Filler: " + b"b" * 9000 + b"\r\n\r\n"),
+    (501, b"POST /api/v1/test/sink HTTP/1.1\r\nHost: hearth.local\r\nTransfer-Encoding: gzip\r\n\r\n"),
+    (505, b"GET / HTTP/2.0\r\nHost: hearth.local\r\n\r\n"),
 ]
 
 
@@ -229,7 +229,7 @@ def test_malformed_requests():
         check(status == 200, f"not serving after {raw[:40]!r}")
     # 408: a head that never completes (the test boot sets hearth.http.header_ms=2000).
     s = d.tls()
-    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\n")
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\n")
     t0 = time.monotonic()
     r = parse_responses(read_all(s))
     check(r and r[0][0] == 408, f"incomplete head: {r[0][0] if r else 'nothing'}, want 408")
@@ -239,7 +239,7 @@ def test_malformed_requests():
 def test_idle_connection_closed_on_time():
     d = dev()  # hearth.http.idle_ms=3000
     s = d.tls(timeout=30)
-    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\n\r\n")
+    s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\n\r\n")
     time.sleep(0.5)
     t0 = time.monotonic()
     data = read_all(s)
@@ -265,7 +265,7 @@ def concurrent(d):
         try:
             s = socket.create_connection(("127.0.0.1", d.https), timeout=90)
             s = d.ctx().wrap_socket(s, server_hostname="hearth.local")
-            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\nConnection: close\r\n\r\n")
             r = parse_responses(read_all(s))
             res = r[0][0] if r else "closed"
         except (ConnectionResetError, ConnectionRefusedError, ssl.SSLError, BrokenPipeError,
@@ -332,7 +332,7 @@ def test_tls_versions_and_suites():
         p.stdin.write(b"R\n")
         p.stdin.flush()
         time.sleep(1.5)
-        p.stdin.write(b"GET /api/v1/health HTTP/1.1\r\nHost: h\r\n\r\n")
+        p.stdin.write(b"GET /api/v1/health HTTP/1.1\r\nHost: hearth.local\r\n\r\n")
         p.stdin.flush()
         time.sleep(1.5)
     except BrokenPipeError:

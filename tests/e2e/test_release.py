@@ -36,18 +36,24 @@ DAY2 = DAY1 + 86400
 
 
 class Hub:
-    def __init__(self):
-        self.disk = os.path.join(TMP, "disk.img")
-        with open(self.disk, "wb") as f:
-            f.truncate(64 << 20)
+    """One boot of the image with a disk. disk: its path (default TMP/disk.img);
+    fresh: start from an empty disk (else boot what is on it, and give owner,
+    the token the first boot printed); extra, args: more QEMU options and
+    bootargs (the capture test adds a filter-dump and hearth.test.txlog)."""
+
+    def __init__(self, disk=None, fresh=True, extra=(), args="", owner=None):
+        self.disk = disk or os.path.join(TMP, "disk.img")
+        if fresh:
+            with open(self.disk, "wb") as f:
+                f.truncate(64 << 20)
         self.https = free_port()
-        self.boot = Boot(qemu_cmd(mem="64M", net={443: self.https}, extra=[
+        self.boot = Boot(qemu_cmd(mem="64M", net={443: self.https}, args=args, extra=[
             "-drive", f"file={self.disk},if=none,format=raw,id=d0",
-            "-device", "virtio-blk-device,drive=d0"]), timeout=600)
+            "-device", "virtio-blk-device,drive=d0"] + list(extra)), timeout=600)
         self.boot.wait_for("hearth: serving https://", timeout=60)
         m = re.search(r"owner API token (hto_[0-9a-f]+)", self.boot.text())
-        check(m is not None, "no owner token on the console", self.boot)
-        self.owner = m.group(1)
+        check(m is not None or owner, "no owner token on the console", self.boot)
+        self.owner = owner or m.group(1)
         self.url = f"https://127.0.0.1:{self.https}"
         self.ctx = ssl._create_unverified_context()  # the device's self-signed cert
 
@@ -76,6 +82,7 @@ class Hub:
 
 
 HUB = None
+HUB_OPTS = {}  # Hub() options for the flow (test_release_capture.py sets some)
 SVC = None
 SVC_PORT = free_port()
 LOG = os.path.join(TMP, "recommender.jsonl")
@@ -116,7 +123,7 @@ def norm(groups):
 def test_setup_and_ingest():
     global HUB, SVC
     SVC = recommender.serve(os.path.join(TMP, "svc"), SVC_PORT, LOG)
-    HUB = Hub()
+    HUB = Hub(**HUB_OPTS)
     st, dev = HUB.call("POST", "/api/v1/devices", {"name": "living-room-tv"})
     check(st in (200, 201) and "token" in dev, f"device: {st} {dev}", HUB.drain())
     recs = [{"id": i, "category": "viewing.history", "time": t,

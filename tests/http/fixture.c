@@ -220,6 +220,16 @@ static void c_defer(struct http_req *req, void *arg)
 	fx_cancelled++;
 }
 
+int fx_prod_cancelled;
+
+/* GET /cbig: /big with a cancel callback (what a producer's owner hears). */
+static void c_big(struct http_req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	fx_prod_cancelled++;
+}
+
 static int h_item(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)arg;
@@ -255,6 +265,7 @@ static const struct http_route routes[] = {
 	{"POST", "/upload", 0, h_upload, b_upload, NULL, NULL},
 	{"POST", "/reject", 0, h_upload, b_reject, NULL, NULL},
 	{"GET", "/big", 0, h_big, NULL, NULL, NULL},
+	{"GET", "/cbig", 0, h_big, NULL, c_big, NULL},
 	{"GET", "/chunked", 0, h_chunked, NULL, NULL, NULL},
 	{"GET", "/json", 0, h_json, NULL, NULL, NULL},
 	{"GET", "/slow", 0, h_slow, NULL, NULL, NULL},

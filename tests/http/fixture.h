@@ -42,6 +42,8 @@ extern struct upload_tally fx_upload;
 /* The last deferred request (GET /defer), NULL when none is pending. */
 extern struct http_req *fx_deferred;
 extern int fx_cancelled;
+/* GET /cbig (the /big body): calls of its route's cancel callback. */
+extern int fx_prod_cancelled;
 /* GET /slow's producer says -EAGAIN until this is set. */
 extern int fx_slow_ready;
 

@@ -715,6 +715,57 @@ static void test_defer(void)
 	fx_conn_free(&t);
 }
 
+/* A producer's route hears through cancel when its body will not be asked
+ * for to the end, and only then. */
+static void test_producer_cancel(void)
+{
+	const char *get = "GET /cbig HTTP/1.1\r\nHost: h\r\n\r\n";
+	const char *head = "HEAD /cbig HTTP/1.1\r\nHost: h\r\n\r\n";
+	struct tconn t;
+	int rounds = 0;
+
+	/* the whole body goes out: no cancel */
+	fx_prod_cancelled = 0;
+	fx_conn(&t, &srv, 0);
+	CHECK(fx_feed_all(&t, get, strlen(get), 0) == 0);
+	CHECK(t.c.state == HTTP_C_READ && fx_prod_cancelled == 0);
+	fx_conn_free(&t);
+
+	/* the transport dies mid-body: one cancel, none at close */
+	fx_conn(&t, &srv, 0);
+	t.io.space = 100;
+	CHECK(http_conn_feed(&t.c, get, strlen(get)) == strlen(get));
+	CHECK(t.c.state == HTTP_C_SEND && fx_prod_cancelled == 0);
+	t.io.fail_send = 1;
+	t.io.space = 100;
+	http_conn_writable(&t.c);
+	CHECK(t.c.state == HTTP_C_CLOSED && fx_prod_cancelled == 1);
+	http_conn_gone(&t.c);
+	CHECK(fx_prod_cancelled == 1);
+	fx_conn_free(&t);
+
+	/* the peer resets mid-body */
+	fx_prod_cancelled = 0;
+	fx_conn(&t, &srv, 0);
+	t.io.space = 100;
+	CHECK(http_conn_feed(&t.c, get, strlen(get)) == strlen(get));
+	while (t.io.out_len < 5000 && rounds++ < 1000) {
+		t.io.space = 100;
+		http_conn_writable(&t.c);
+	}
+	CHECK(t.c.state == HTTP_C_SEND);
+	http_conn_gone(&t.c);
+	CHECK(fx_prod_cancelled == 1);
+	fx_conn_free(&t);
+
+	/* HEAD: the producer is never called */
+	fx_prod_cancelled = 0;
+	fx_conn(&t, &srv, 0);
+	CHECK(fx_feed_all(&t, head, strlen(head), 0) == 0);
+	CHECK(fx_prod_cancelled == 1);
+	fx_conn_free(&t);
+}
+
 static int64_t fixed_clock(void *arg)
 {
 	(void)arg;
@@ -806,6 +857,67 @@ static void test_resp_api(void)
 	fx_conn_free(&t);
 }
 
+/* The server-wide hooks: default headers on every response (a handler's
+ * own header of the same name wins) and the per-request check. */
+static int refuse_bad_host(const struct http_req *req, struct http_resp *resp, void *arg)
+{
+	const char *h = http_req_header(req, "Host");
+
+	(void)arg;
+	if (h && !strcmp(h, "good"))
+		return 0;
+	http_resp_json(resp, 421, "{\"error\":\"host\"}");
+	return 421;
+}
+
+static void test_server_hooks(void)
+{
+	static const char defs[] = "X-Sec: 1\r\nCache-Control: no-store\r\n";
+	struct {
+		const char *req;
+		int status;
+		const char *cache;
+	} c[] = {
+		{"GET /ui/app.js HTTP/1.1\r\nHost: good\r\n\r\n", 200, "max-age=60"}, /* its own */
+		{"GET /nowhere HTTP/1.1\r\nHost: good\r\n\r\n", 404, "no-store"},
+		{"GET /ui/app.js HTTP/1.1\r\nHost: evil\r\n\r\n", 421, "no-store"},
+		{"POST /upload HTTP/1.1\r\nHost: evil\r\nContent-Length: 5\r\n\r\nhello", 421,
+		 "no-store"},
+		{"GET / HTTP/1.0\r\n\r\n", 421, "no-store"},
+	};
+	size_t k;
+
+	srv.default_headers = defs;
+	srv.check = refuse_bad_host;
+	fx_upload.calls = 0;
+	for (k = 0; k < sizeof(c) / sizeof(c[0]); k++) {
+		struct tconn t;
+		struct fx_resp r[2];
+		int n;
+
+		run(&t, c[k].req, strlen(c[k].req), 0);
+		n = responses(&t, r, 2, NULL);
+		CHECK(n == 1);
+		if (n != 1) {
+			fx_conn_free(&t);
+			continue;
+		}
+		CHECK(r[0].status == c[k].status);
+		CHECK(header_is(&r[0], "X-Sec", "1"));
+		CHECK(header_is(&r[0], "Cache-Control", c[k].cache));
+		if (c[k].status == 421) {
+			CHECK(header_is(&r[0], "Connection", "close"));
+			CHECK(r[0].body_len == 16 && !memcmp(r[0].body, "{\"error\":\"host\"}", 16));
+			CHECK(t.io.closed == 1);
+		}
+		fx_resp_free(&r[0]);
+		fx_conn_free(&t);
+	}
+	CHECK(fx_upload.calls == 0); /* a refused request reaches no handler */
+	srv.default_headers = NULL;
+	srv.check = NULL;
+}
+
 int main(void)
 {
 	fx_server(&srv);
@@ -817,9 +929,11 @@ int main(void)
 	test_router();
 	test_static();
 	test_defer();
+	test_producer_cancel();
 	test_helpers();
 	test_resp_api();
 	test_upload();
+	test_server_hooks();
 	printf("test_http: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
