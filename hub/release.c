@@ -10,7 +10,8 @@
  *   state (and, for a push, the delivery) -> audit -> answer or send.
  * Any error on the way releases nothing (fail closed) and is audited.
  * Also here: approvals (list/approve/deny), budgets (list), the push
- * scheduler with retry and backoff, and the small HTTP helpers of release.h.
+ * scheduler with retry and backoff, subscriptions (a manifest request's
+ * "push_every": scheduled pushes down the same path), and the small HTTP helpers of release.h.
  *
  * Assumes: the store is open (else 503); the wall clock is set (SNTP or
  * RTC) for windows and generalization; records are the JSON objects of
@@ -1003,6 +1004,175 @@ static void push_tick(struct loop_timer *t)
 		push_finish(false, 0, rc == -EBUSY ? "busy" : "cannot-start");
 }
 
+/* ---- subscriptions: scheduled pushes ---------------------------------------- */
+
+/* A manifest request with "push_every" is a subscription: every period the
+ * hub pushes (service, category, purpose) down the same path as the owner's
+ * POST /api/v1/deliveries (release_run, REL_PUSH), so the decision, the
+ * obligations, budgets, rate limits and the audit all apply, and an error
+ * sends nothing. A subscription is looked at only while an active policy
+ * bound to the service names its category (or an ancestor); whether anything
+ * leaves is still the decision's. When it is due comes from the deliveries
+ * table (the last delivery for (service, category), whoever started it), so
+ * a reboot does not push again inside the period. */
+
+#define SUB_TICK_MAX_NS (30 * 1000000000ll) /* look at least this often */
+#define SUB_TICK_MIN_NS (500 * 1000000ll)
+#define SUB_LIST_MAX 64 /* subscriptions looked at per tick */
+#define SUB_RUN_MAX 4	/* releases run per tick */
+#define SUB_MEMO 32
+#define SUB_PERIOD_MAX (366 * 86400ll)
+#define NS_PER_S 1000000000ll
+
+int64_t release_period_parse(const char *s)
+{
+	if (!s || *s < '1' || *s > '9')
+		return -EINVAL;
+	int64_t n = 0;
+	for (; *s >= '0' && *s <= '9'; s++)
+		if ((n = n * 10 + (*s - '0')) > SUB_PERIOD_MAX)
+			return -EINVAL;
+	int64_t unit = *s == 's' ? 1 : *s == 'm' ? 60 : *s == 'h' ? 3600 : *s == 'd' ? 86400 : 0;
+	if (!unit || s[1] || n * unit > SUB_PERIOD_MAX)
+		return -EINVAL;
+	return n * unit;
+}
+
+/* Scheduled attempts that made no delivery (denied, waiting for approval,
+ * failed), in memory, so a subscription the policy refuses is tried (and
+ * audited) once a period, not every tick. Not persisted: after a reboot it
+ * may be tried once more, which sends nothing. */
+static struct sub_memo {
+	char service[SERVICE_ID_MAX];
+	char category[CATEGORY_MAX];
+	int64_t at_ns;
+} SM[SUB_MEMO];
+
+static struct sub_memo *memo_find(const char *svc, const char *cat, bool make)
+{
+	struct sub_memo *old = &SM[0];
+	for (int i = 0; i < SUB_MEMO; i++) {
+		if (SM[i].at_ns && !strcmp(SM[i].service, svc) && !strcmp(SM[i].category, cat))
+			return &SM[i];
+		if (SM[i].at_ns < old->at_ns)
+			old = &SM[i];
+	}
+	if (!make)
+		return NULL;
+	snprintf(old->service, sizeof(old->service), "%s", svc);
+	snprintf(old->category, sizeof(old->category), "%s", cat);
+	old->at_ns = 0;
+	return old;
+}
+
+/* An active policy bound to (svc) is its manifest proposal for (cat), or
+ * names (cat) or one of its ancestors as a Category. */
+static bool sub_has_policy(const char *svc, const char *cat)
+{
+	char c[CATEGORY_MAX], pat[CATEGORY_MAX + 16], pid[SERVICE_ID_MAX + CATEGORY_MAX + 2];
+	snprintf(c, sizeof(c), "%s", cat);
+	snprintf(pid, sizeof(pid), "%s.%s", svc, cat);
+	for (;;) {
+		int64_t n = 0;
+		snprintf(pat, sizeof(pat), "Category::\"%s\"", c);
+		if (!rdb_i64(&n,
+			     "SELECT count(*) FROM policies WHERE service_id = ? AND active = 1 AND "
+			     "(id = ? OR instr(text, ?) > 0)",
+			     "ttt", svc, pid, pat) &&
+		    n)
+			return true;
+		char *dot = strrchr(c, '.');
+		if (!dot)
+			return false;
+		*dot = 0;
+	}
+}
+
+static struct {
+	struct loop_timer timer;
+	int64_t offset; /* into the list of subscriptions, when there are many */
+} SUB;
+
+static void sub_tick(struct loop_timer *t)
+{
+	(void)t;
+	int64_t next = SUB_TICK_MAX_NS, now = time_wall_ns();
+	char *txt = NULL;
+	cJSON *subs = NULL;
+	/* Without storage or a wall clock nothing is due (fail closed). */
+	if (!store_up() || now < 1000000000ll * NS_PER_S ||
+	    rdb_text(&txt,
+		     "SELECT json_group_array(json_array(id, c, p, e)) FROM (SELECT s.id AS id, "
+		     "json_extract(r.value, '$.category') AS c, json_extract(r.value, '$.purpose') AS p, "
+		     "json_extract(r.value, '$.push_every') AS e FROM services s, "
+		     "json_each(s.manifest, '$.requests') r WHERE s.manifest IS NOT NULL AND "
+		     "json_type(r.value, '$.push_every') = 'text' ORDER BY s.id, r.key LIMIT ? OFFSET ?)",
+		     "ii", (int64_t)SUB_LIST_MAX, SUB.offset) ||
+	    !cJSON_IsArray(subs = cJSON_Parse(txt))) {
+		free(txt);
+		cJSON_Delete(subs);
+		SUB.offset = 0;
+		loop_timer_arm(&SUB.timer, time_now_ns() + (uint64_t)next);
+		return;
+	}
+	free(txt);
+	int n = cJSON_GetArraySize(subs), ran = 0;
+	bool more = false;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, subs) {
+		const char *svc = cJSON_GetStringValue(cJSON_GetArrayItem(it, 0));
+		const char *cat = cJSON_GetStringValue(cJSON_GetArrayItem(it, 1));
+		const char *pur = cJSON_GetStringValue(cJSON_GetArrayItem(it, 2));
+		int64_t period = release_period_parse(cJSON_GetStringValue(cJSON_GetArrayItem(it, 3)));
+		if (!svc || strlen(svc) >= SERVICE_ID_MAX || !rel_name_ok(cat, CATEGORY_MAX) || !pur ||
+		    !pur[0] || strlen(pur) >= PURPOSE_MAX || period <= 0)
+			continue;
+		period *= NS_PER_S;
+		if (period < next)
+			next = period;
+		if (!sub_has_policy(svc, cat))
+			continue;
+		int64_t last = 0;
+		if (rdb_i64(&last, "SELECT max(created_ns) FROM deliveries WHERE service_id = ? AND category = ?",
+			    "tt", svc, cat) == -ENOENT)
+			last = 0;
+		const struct sub_memo *m = memo_find(svc, cat, false);
+		if (m && m->at_ns > last)
+			last = m->at_ns;
+		if (last && now - last < period) {
+			if (last + period - now < next)
+				next = last + period - now;
+			continue;
+		}
+		if (ran >= SUB_RUN_MAX) {
+			more = true;
+			continue;
+		}
+		ran++;
+		struct rel_request r = {.mode = REL_PUSH};
+		snprintf(r.service, sizeof(r.service), "%s", svc);
+		snprintf(r.category, sizeof(r.category), "%s", cat);
+		snprintf(r.purpose, sizeof(r.purpose), "%s", pur);
+		struct rel_result res;
+		release_run(&r, &res);
+		bool delivered = res.status == 202 && !strcmp(res.decision, "allow");
+		printf("release: scheduled push %s %s: %s\n", svc, cat, res.decision);
+		cJSON_Delete(res.out);
+		if (!delivered) {
+			struct sub_memo *w = memo_find(svc, cat, true);
+			w->at_ns = time_wall_ns();
+		}
+	}
+	cJSON_Delete(subs);
+	/* Past a full page, the next tick looks at the next page. */
+	SUB.offset = n == SUB_LIST_MAX ? SUB.offset + SUB_LIST_MAX : 0;
+	if (more || SUB.offset)
+		next = SUB_TICK_MIN_NS;
+	if (next < SUB_TICK_MIN_NS)
+		next = SUB_TICK_MIN_NS;
+	loop_timer_arm(&SUB.timer, time_now_ns() + (uint64_t)next);
+}
+
 void release_push_start(void)
 {
 	if (P.started)
@@ -1010,6 +1180,8 @@ void release_push_start(void)
 	P.started = true;
 	P.timer.fn = push_tick;
 	push_arm(500);
+	SUB.timer.fn = sub_tick;
+	loop_timer_arm(&SUB.timer, time_now_ns() + 1000 * 1000000ull);
 }
 
 /* POST /api/v1/deliveries {service, category, purpose}: the owner starts a

@@ -112,8 +112,12 @@ struct rel_result {
 
 /* Runs the pipeline for r; fills res. Never releases on an error. */
 void release_run(const struct rel_request *r, struct rel_result *res);
-/* Starts the push scheduler (after the store is open and the network is up). */
+/* Starts the push scheduler (after the store is open and the network is up)
+ * and the subscription scheduler (manifest requests with "push_every"). */
 void release_push_start(void);
+/* A manifest's "push_every": "<N>s|<N>m|<N>h|<N>d", N >= 1, at most 366 days,
+ * in seconds; -EINVAL otherwise. */
+int64_t release_period_parse(const char *s);
 
 /* ---- handlers (routes in api.c) ------------------------------------------ */
 

@@ -275,6 +275,10 @@ static int propose_text(const char *svc, const cJSON *rq, const char *retention,
 	*why = "frequency: \"N per day\" (or hour, week, 30d ...)";
 	if (freq && !word_ok(freq))
 		return -EINVAL;
+	*why = "push_every: \"<N>s\", \"<N>m\", \"<N>h\" or \"<N>d\" (N >= 1, at most 366 days)";
+	const cJSON *every = cJSON_GetObjectItem(rq, "push_every");
+	if (every && release_period_parse(cJSON_GetStringValue(every)) <= 0)
+		return -EINVAL;
 	*why = "retention: a short text";
 	if (retention && !word_ok(retention))
 		return -EINVAL;

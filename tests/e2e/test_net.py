@@ -36,7 +36,8 @@ class Device:
         self.https, self.http = free_port(), free_port()
         self.boot = Boot(qemu_cmd(mem=mem, args=args, net={443: self.https, 80: self.http},
                                   semihosting=False, **kw), timeout=240)
-        self.boot.wait_for("hearth: serving https://", timeout=60)
+        # A guard against a hang, not a timing check: generous for loaded CI.
+        self.boot.wait_for("hearth: serving https://", timeout=180)
         text = self.boot.text()
         self.fingerprint = re.search(r"fingerprint ([0-9A-F:]{95})", text).group(1)
         self.pin = re.search(r"public key pin (sha256//\S+)", text).group(1)
