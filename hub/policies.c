@@ -338,17 +338,13 @@ int hub_policies_create(struct http_req *req, struct http_resp *resp, void *arg)
 int hub_policies_list(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)arg;
-	if (!rel_owner(req, resp))
-		return 0;
-	char *txt = NULL;
-	if (rdb_text(&txt,
-		     "SELECT json_object('policies', json_group_array(json_object('id', id, 'version', "
-		     "version, 'service', service_id, 'active', json(CASE active WHEN 1 THEN 'true' ELSE "
-		     "'false' END), 'author', author, 'created_ns', created_ns, 'text', text))) FROM "
-		     "(SELECT * FROM policies ORDER BY id, version)",
-		     NULL))
-		return rel_error(resp, 500, "store_error", "cannot list policies");
-	return rel_send(resp, 200, txt);
+	return rel_owner_list(
+		req, resp,
+		"SELECT json_object('policies', json_group_array(json_object('id', id, 'version', "
+		"version, 'service', service_id, 'active', json(CASE active WHEN 1 THEN 'true' ELSE "
+		"'false' END), 'author', author, 'created_ns', created_ns, 'text', text))) FROM "
+		"(SELECT * FROM policies ORDER BY id, version)",
+		"policies");
 }
 
 int hub_policies_accept(struct http_req *req, struct http_resp *resp, void *arg)

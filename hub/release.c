@@ -1207,19 +1207,28 @@ int hub_delivery_now(struct http_req *req, struct http_resp *resp, void *arg)
 	return rel_send_cjson(resp, res.status, res.out);
 }
 
+int rel_owner_list(struct http_req *req, struct http_resp *resp, const char *sql, const char *what)
+{
+	char msg[64];
+	char *txt = NULL;
+	if (!rel_owner(req, resp))
+		return 0;
+	if (rdb_text(&txt, sql, NULL)) {
+		snprintf(msg, sizeof(msg), "cannot list %s", what);
+		return rel_error(resp, 500, "store_error", msg);
+	}
+	return rel_send(resp, 200, txt);
+}
+
 int hub_deliveries_list(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)arg;
-	if (!rel_owner(req, resp))
-		return 0;
-	char *txt = NULL;
-	if (rdb_text(&txt,
-		     "SELECT json_object('deliveries', json_group_array(json_object('id', id, 'service', "
-		     "service_id, 'category', category, 'purpose', purpose, 'sha256', sha256, 'state', state, "
-		     "'attempts', attempts, 'next_at', next_at, 'sent_at', sent_at, 'last_status', "
-		     "last_status, 'last_error', last_error))) FROM (SELECT * FROM deliveries ORDER BY "
-		     "created_ns, id)",
-		     NULL))
-		return rel_error(resp, 500, "store_error", "cannot list deliveries");
-	return rel_send(resp, 200, txt);
+	return rel_owner_list(
+		req, resp,
+		"SELECT json_object('deliveries', json_group_array(json_object('id', id, 'service', "
+		"service_id, 'category', category, 'purpose', purpose, 'sha256', sha256, 'state', state, "
+		"'attempts', attempts, 'next_at', next_at, 'sent_at', sent_at, 'last_status', "
+		"last_status, 'last_error', last_error))) FROM (SELECT * FROM deliveries ORDER BY "
+		"created_ns, id)",
+		"deliveries");
 }

@@ -32,6 +32,9 @@ int rel_send_cjson(struct http_resp *resp, int status, struct cJSON *j);
 /* The owner's bearer token is present and right; otherwise answers 401 and
  * returns false. Also answers 503 without a store. */
 bool rel_owner(struct http_req *req, struct http_resp *resp);
+/* An owner-only listing: runs (sql), one statement whose single row is the
+ * whole JSON answer, and sends it (500 "cannot list (what)" on error). */
+int rel_owner_list(struct http_req *req, struct http_resp *resp, const char *sql, const char *what);
 /* The request body as a cJSON object (caller deletes), or NULL after
  * answering 400. */
 struct cJSON *rel_body_json(struct http_req *req, struct http_resp *resp);

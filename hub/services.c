@@ -148,16 +148,12 @@ int hub_services_create(struct http_req *req, struct http_resp *resp, void *arg)
 int hub_services_list(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)arg;
-	if (!rel_owner(req, resp))
-		return 0;
-	char *txt = NULL;
-	if (rdb_text(&txt,
-		     "SELECT json_object('services', json_group_array(json_object('id', id, 'name', name, "
-		     "'endpoint', endpoint, 'pin', pin, 'has_ca', ca_pem IS NOT NULL, 'manifest', "
-		     "json(manifest), 'created_ns', created_ns))) FROM (SELECT * FROM services ORDER BY id)",
-		     NULL))
-		return rel_error(resp, 500, "store_error", "cannot list services");
-	return rel_send(resp, 200, txt);
+	return rel_owner_list(
+		req, resp,
+		"SELECT json_object('services', json_group_array(json_object('id', id, 'name', name, "
+		"'endpoint', endpoint, 'pin', pin, 'has_ca', ca_pem IS NOT NULL, 'manifest', "
+		"json(manifest), 'created_ns', created_ns))) FROM (SELECT * FROM services ORDER BY id)",
+		"services");
 }
 
 int hub_services_delete(struct http_req *req, struct http_resp *resp, void *arg)
