@@ -251,6 +251,19 @@ try {
   await nav('dashboard');
   await shot('dashboard-phone');
   await page.setViewportSize({ width: 1200, height: 900 });
+
+  // Keyboard only: Tab from the top of the page reaches the navigation,
+  // Enter on the focused "Audit log" link opens that page.
+  step = 'keyboard';
+  await page.evaluate(() => { document.activeElement && document.activeElement.blur(); document.getElementById('main').removeAttribute('data-ready'); });
+  let reached = false;
+  for (let i = 0; i < 20 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.getAttribute('href') === '#/audit');
+  }
+  assert(reached, 'Tab never reached the Audit log link');
+  await page.keyboard.press('Enter');
+  await ready('audit');
   step = 'logout';
   await page.getByRole('button', { name: 'Log out' }).click();
   await ready('login');
