@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import sys
 import tempfile
@@ -55,7 +56,22 @@ class Hub:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        c = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=60)
+        # Connect (TCP + TLS handshake, no request sent yet) with up to three
+        # tries: an emulated guest under load has stalled a handshake once in
+        # CI. A retry is printed, so it stays visible; a request is never sent
+        # twice.
+        last = None
+        for attempt in range(3):
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=40)
+            try:
+                c.connect()
+                break
+            except (socket.timeout, ssl.SSLError, ConnectionError) as e:
+                c.close()
+                last = e
+                print(f"  (TLS connect try {attempt + 1} to the device failed: {e})", flush=True)
+        else:
+            raise last
         h = dict(headers or {})
         if cookie:
             h["Cookie"] = f"hearth_session={cookie}"
