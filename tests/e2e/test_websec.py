@@ -346,7 +346,6 @@ def test_security_headers():
         check(hd.get("strict-transport-security", "").startswith("max-age="), f"{what}: HSTS")
         check(hd.get("cache-control") == "no-store", f"{what}: Cache-Control {hd.get('cache-control')!r}")
     # a raw request without Host at all (HTTP/1.0): refused too
-    import socket
     s = socket.create_connection(("127.0.0.1", h.port), timeout=30)
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
