@@ -471,7 +471,7 @@ int hub_metrics_get(struct http_req *req, struct http_resp *resp, void *arg)
 	rdb_i64(&audit, "SELECT count(*) FROM audit", NULL);
 	stack_httpd_stats(&hs);
 	store_status(&st);
-	struct hub_buf *b = hub_buf_get(2048);
+	struct hub_buf *b = hub_buf_get(8192);
 	if (!b)
 		return hub_reply_error(resp, 503, "busy", "too many responses in flight; retry");
 	int n = snprintf(
@@ -501,6 +501,8 @@ int hub_metrics_get(struct http_req *req, struct http_resp *resp, void *arg)
 		recs, devs, revoked, audit, hs.open, hs.max, hs.accepted, hs.refused, st.size_bytes,
 		st.used_bytes, st.free_bytes, time_now_ms() / 1000);
 	b->len = n > 0 && (size_t)n < b->cap ? (size_t)n : 0;
+	/* The drivers' own counters (e.g. Xen grants, rings, buffers). */
+	b->len += board_metrics(b->data + b->len, b->cap - b->len);
 	return hub_reply_stream(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b);
 }
 

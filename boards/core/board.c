@@ -64,6 +64,10 @@ void board_init(const void *fdt)
 		cannot_boot(msg);
 	}
 	g_fdt = fdt;
+	/* Under Xen the board's UART belongs to Xen (dom0) or is not there
+	 * at all (a domU): until a console binds, say nothing. */
+	if (fdt_node_offset_by_compatible(fdt, -1, "xen,xen") >= 0)
+		board_early_console_off();
 	const char *args = board_dt_bootargs(fdt);
 	if (board_bootarg(args, "hearth.semihosting", buf, sizeof(buf)) >= 0)
 		board_semihosting = 1;
@@ -75,6 +79,8 @@ void board_init(const void *fdt)
 		cannot_boot("the memory layout in the device tree is unusable");
 
 	board_probe_all(fdt);
+	if (!rng_ready())
+		board_seed_rng(fdt);
 	/* Devices Hearth cannot run without. */
 #ifndef CONFIG_ARCH_HOST
 	if (!board_irqchip_present())

@@ -30,6 +30,13 @@ __attribute__((weak)) void board_early_write(const char *buf, size_t len)
 	(void)len;
 }
 
+static bool early_off;
+
+void board_early_console_off(void)
+{
+	early_off = true;
+}
+
 static struct device *con_dev;
 static const struct console_ops *con_ops;
 
@@ -47,7 +54,7 @@ void console_write(const char *buf, size_t len)
 {
 	if (con_ops)
 		con_ops->write(con_dev, buf, len);
-	else
+	else if (!early_off)
 		board_early_write(buf, len);
 }
 
@@ -200,6 +207,29 @@ int rtc_register(struct device *dev, const struct rtc_ops *ops)
 	if (ops->read(dev, &s) == 0 && s > 0)
 		time_wall_set(s * 1000000000ll);
 	return 0;
+}
+
+static struct board_metrics *metrics;
+
+void board_metrics_add(struct board_metrics *m)
+{
+	m->next = metrics;
+	metrics = m;
+}
+
+size_t board_metrics(char *buf, size_t len)
+{
+	size_t n = 0;
+	for (struct board_metrics *m = metrics; m; m = m->next) {
+		if (n >= len)
+			break;
+		int w = m->fn(buf + n, len - n);
+		if (w > 0 && (size_t)w < len - n)
+			n += (size_t)w;
+	}
+	if (n < len)
+		buf[n] = 0;
+	return n;
 }
 
 static struct device *rng_dev;

@@ -271,6 +271,16 @@ int blkdev_register(struct blkdev *bd);
 size_t blkdev_count(void);
 struct blkdev *blkdev_get(size_t i);
 
+/* Driver counters for the metrics endpoint (boards/core/classes.c): a
+ * source writes Prometheus text lines into buf and returns their length. */
+struct board_metrics {
+	int (*fn)(char *buf, size_t len);
+	struct board_metrics *next;
+};
+void board_metrics_add(struct board_metrics *m); /* (m) lives forever */
+/* Every source's lines into (buf) (whole sources only); the length. */
+size_t board_metrics(char *buf, size_t len);
+
 /* ------------------------------------------------------------------ */
 /* Time (boards/core/time.c)                                           */
 

@@ -42,11 +42,12 @@ def test_dom0_serves_https():
     try:
         b.wait_for("hearth: serving https://", timeout=180)
         text = b.text()
-        check("/hypervisor  xen,xen-4.17  -> xen_console [ok]" in text,
+        check("/hypervisor  xen,xen-4.17  -> xen [ok]" in text,
               "the dom0 console is not the console_io hypercall", b)
         check(re.search(r"memory:\s+0x70000000-0x78000000 \(128 MiB\)", text) is not None,
               "dom0's 1:1 memory bank (dom0_mem=128M) not reported", b)
         check("-> pl011" not in text, "a PL011 bound under Xen (Xen keeps the UART)", b)
+        check("xen: Xen 4.17, dom0" in text, "the Xen driver did not report dom0", b)
         r = subprocess.run(["curl", "-sSk", "--max-time", "30", f"https://127.0.0.1:{port}/api/v1/health"],
                            capture_output=True, text=True)
         check(r.returncode == 0, f"no HTTPS from dom0: {r.stderr}", b)
@@ -60,7 +61,7 @@ def test_bare_qemu_takes_no_xen_path():
     b = Boot(qemu_cmd(mem="64M", args="hearth.test=exit:0"))
     rc = b.wait_exit()
     check(rc == 0, f"exit {rc}", b)
-    check("xen_console" not in b.text() and "/hypervisor" not in b.text(),
+    check("-> xen " not in b.text() and "/hypervisor" not in b.text(),
           "Xen paths on bare QEMU", b)
     check("-> pl011 [ok]" in b.text(), "bare QEMU console is not the PL011", b)
 
