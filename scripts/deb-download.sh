@@ -16,7 +16,8 @@ mkdir -p "$cache" "$lists/partial"
 pin=$(awk -v a="$arch" -v p="$pkg" '$1=="deb" && $2==a && $3==p {print $4" "$5}' "$top/third_party.lock")
 [ -n "$pin" ] || { echo "deb-download: $pkg:$arch is not in third_party.lock" >&2; exit 1; }
 ver=${pin% *} sum=${pin#* }
-file="$cache/${pkg}_$(echo "$ver" | sed 's/^[0-9]*://')_$arch.deb"
+# apt names the file with the epoch's colon escaped (1:2.0 -> 1%3a2.0).
+file="$cache/${pkg}_$(echo "$ver" | sed 's/:/%3a/')_$arch.deb"
 
 exec 9>"$lists/.lock"
 flock 9
