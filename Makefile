@@ -243,6 +243,13 @@ endif
 run: all
 	$(Q)scripts/run.sh $(BOARD) $(O)
 
+# Xen 4.17 with a Linux dom0 (scripts/xen-dom0.sh), the qemu-virt image as its
+# PV domU; the forwarded ports reach the domU (scripts/run.sh xen-domu).
+.PHONY: run-xen-domu
+run-xen-domu:
+	$(Q)$(MAKE) BOARD=qemu-virt O=build/qemu-virt all
+	$(Q)scripts/run.sh xen-domu build/qemu-virt
+
 .PHONY: tools
 tools:
 	$(Q)$(MAKE) -f tests/tools.mk
@@ -280,6 +287,9 @@ help:
 	@echo
 	@echo 'Everyday:'
 	@echo '  make run            build the board (default qemu-virt) and boot it in QEMU'
+	@echo '  make run BOARD=xen  the same image as the dom0 of Xen 4.17 in QEMU (docs/xen.md)'
+	@echo '  make run-xen-domu   Xen 4.17 + a Linux dom0 in QEMU, the image as a PV domU;'
+	@echo '                      type dom0 commands (xl list) on the console (docs/xen.md)'
 	@echo '  make test           every test: the builds, host unit suites (ASan+UBSan), then'
 	@echo '                      the end-to-end suites on the real image in QEMU'
 	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations, storage)'

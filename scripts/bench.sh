@@ -6,7 +6,8 @@
 #                against the same QEMU started with no guest work at all
 #                (an Image that powers off at once): the ratio is what
 #                Hearth's own bring-up costs on top of QEMU's start-up.
-# Then the network, storage, policy and hub benchmarks, each against its peer.
+# Then the network, storage, policy and hub benchmarks, each against its peer,
+# and Hearth as a Xen PV domU against a Linux domU under the same dom0.
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh --quiet
@@ -57,3 +58,6 @@ make -s -f tests/policy.mk bench || echo "policy bench failed"
 echo
 echo "== hub (scripts/bench-hub.sh)"
 scripts/bench-hub.sh || echo "bench-hub failed"
+echo
+echo "== Xen PV domU (scripts/bench-xen.sh)"
+scripts/bench-xen.sh || echo "bench-xen failed"

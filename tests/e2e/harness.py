@@ -184,3 +184,107 @@ class Runner:
 def check(cond, msg, boot=None):
     if not cond:
         raise AssertionError(msg + (("\n--- console ---\n" + boot.text()) if boot else ""))
+
+
+class XenDomU(Boot):
+    """Xen 4.17 in QEMU with a Linux dom0 running the image as a PV domU:
+    `scripts/run.sh xen-domu`, as `make run-xen-domu` starts it.
+
+    The serial stream holds Xen's lines ("(XEN) ..."), dom0's ("dom0: [UPTIME] ...")
+    and the domU's console relayed by dom0 ("[UPTIME] hearth| TEXT", so
+    wait_for("hearth: serving https://") works as with Boot). The forwarded
+    ports reach the domU (10.0.2.16): https_port -> 443, http_port -> 80.
+    dom0(cmd) runs one shell command line in dom0 (xl, xenstore-*, domu ...).
+    disk: a raw image for dom0's /dev/vda, given to the domU as xvda; None for none.
+    autostart: what dom0 starts at boot: "hearth", "linux" (Debian's kernel as the
+    domU, marker LINUX_MARKER) or "none"; linux=True adds the Linux domU anyway.
+    """
+
+    READY = "ready: commands on this console"
+    LINUX_MARKER = "linux-domu: init reached"
+
+    def __init__(self, args="", disk=None, https_port=None, http_port=None, autostart="hearth",
+                 linux=False, image=IMAGE, timeout=300):
+        import tempfile
+        self.https_port = https_port or free_port()
+        self.http_port = http_port or free_port()
+        self._tmp = tempfile.mkdtemp(prefix="hearth-xen-")
+        env = dict(os.environ, HEARTH_ARGS=args, HEARTH_DISK=disk or "none",
+                   HEARTH_HTTPS_PORT=str(self.https_port), HEARTH_HTTP_PORT=str(self.http_port),
+                   HEARTH_XEN_INITRD=os.path.join(self._tmp, "initrd.cpio"),
+                   HEARTH_XEN_START=autostart, HEARTH_XEN_LINUX="1" if linux else "0")
+        self.cmd = [os.path.join(ROOT, "scripts", "run.sh"), "xen-domu", os.path.dirname(image)]
+        self.start = time.monotonic()
+        self.deadline = self.start + timeout
+        self.log, self._buf = [], b""
+        self._seq = 0
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+
+    def dom0(self, cmd, timeout=60):
+        """Runs cmd (one line of sh) in dom0; returns (exit status, its output).
+        Waits for dom0's command loop first. Raises on timeout."""
+        if "\n" in cmd or "\r" in cmd:
+            raise ValueError("one command line at a time")
+        self.wait_for(self.READY, timeout=timeout)
+        self._seq += 1
+        tag = f"dom0@h{self._seq}"
+        seen = len(self.log)
+        data = f"@h{self._seq} {cmd}\n".encode()
+        # Xen keeps a small serial input ring for dom0: feed it in small bites.
+        for i in range(0, len(data), 32):
+            self.proc.stdin.write(data[i:i + 32])
+            self.proc.stdin.flush()
+            time.sleep(0.02)
+        end = min(self.deadline, time.monotonic() + timeout)
+        while True:
+            for i in range(seen, len(self.log)):
+                line = self.log[i][1]
+                if line.startswith(tag + " rc="):
+                    out = [l[len(tag) + 2:] for _, l in self.log[seen:i] if l.startswith(tag + "| ")]
+                    return int(line[len(tag) + 4:]), "\n".join(out)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"dom0 command {cmd!r} did not finish in time\n" + self.text())
+            if self._read(min(left, 0.2)) is None:
+                raise AssertionError(f"QEMU ended during dom0 command {cmd!r}\n" + self.text())
+
+    @staticmethod
+    def ended(name="hearth"):
+        """The marker dom0 prints when domU name is gone (any way it went)."""
+        return f"domU {name} ended"
+
+    def mark(self):
+        """A position in the log, for wait_uptime(after=...)."""
+        return len(self.log)
+
+    def wait_uptime(self, marker, after=0, timeout=None):
+        """dom0's uptime stamp (seconds) on the first line with marker at or after
+        log position after (dom0's own lines and relayed domU lines carry one)."""
+        import re
+        end = self.deadline if timeout is None else min(self.deadline, time.monotonic() + timeout)
+        while True:
+            for _, line in self.log[after:]:
+                if marker in line:
+                    m = re.search(r"\[(\d+\.\d+)\]", line)
+                    if not m:
+                        raise AssertionError(f"no dom0 time stamp on {line!r}")
+                    return float(m.group(1))
+            after = max(after, len(self.log))
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line with {marker!r} in time\n" + self.text())
+            if self._read(min(left, 0.2)) is None:
+                raise AssertionError(f"QEMU ended before {marker!r}\n" + self.text())
+
+    def kill(self):
+        import shutil
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        shutil.rmtree(self._tmp, ignore_errors=True)
