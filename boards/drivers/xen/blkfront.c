@@ -119,7 +119,8 @@ static int submit(uint8_t op, uint64_t sector, unsigned int nsect)
 	r->op = op;
 	r->nseg = (uint8_t)nseg;
 	r->handle = bf.handle;
-	r->id = ++bf.next_id;
+	uint64_t id = ++bf.next_id;
+	r->id = id;
 	r->sector = sector;
 	for (unsigned int i = 0; i < nseg; i++) {
 		refs[i] = gnttab_grant(bf.be_id, (uintptr_t)(bf.bounce + (size_t)i * XEN_PAGE) / XEN_PAGE,
@@ -152,7 +153,8 @@ static int submit(uint8_t op, uint64_t sector, unsigned int nsect)
 			bf.grants_stuck++;
 			kill_device("backend kept a data page mapped");
 		}
-	if (rsp.id != r->id) {
+	/* (r) is gone: the response overwrote its slot. */
+	if (rsp.id != id) {
 		kill_device("response for another request");
 		return -EIO;
 	}

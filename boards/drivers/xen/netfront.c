@@ -97,7 +97,8 @@ struct netfront {
 	bool tx_busy[TX_BUFS];
 	unsigned int tx_inflight;
 	uint32_t tx_prod, tx_cons, rx_prod, rx_cons;
-	bool rx_skip; /* dropping the rest of a multi-slot frame */
+	bool rx_skip;       /* dropping the rest of a multi-slot frame */
+	bool rx_delivering; /* one buffer is up in the stack right now */
 	uint64_t connects, disconnects, stuck_pages, tx_errors, rx_csum_blank, pages;
 };
 
@@ -461,8 +462,10 @@ static void nf_poll(struct netdev *nd)
 			    (uint32_t)r.offset + (uint32_t)r.status > XEN_PAGE) {
 				nf.nd.stats.rx_errors++;
 			} else {
+				nf.rx_delivering = true;
 				netdev_deliver(&nf.nd, nf.rx_pages + (size_t)r.id * XEN_PAGE + r.offset,
 					       (size_t)r.status);
+				nf.rx_delivering = false;
 				if (nf.state != NF_CONNECTED)
 					return;
 			}
@@ -515,8 +518,10 @@ int netfront_metrics(char *buf, size_t len)
 	return snprintf(buf, len,
 			"# HELP hearth_xen_netfront_connected 1 while the vif is connected.\n"
 			"# TYPE hearth_xen_netfront_connected gauge\nhearth_xen_netfront_connected %d\n"
-			"# HELP hearth_xen_netfront_rx_posted Receive buffers posted to the backend.\n"
-			"# TYPE hearth_xen_netfront_rx_posted gauge\nhearth_xen_netfront_rx_posted %" PRIu32 "\n"
+			"# HELP hearth_xen_netfront_rx_buffers Receive buffers: posted to the backend, in the stack now.\n"
+			"# TYPE hearth_xen_netfront_rx_buffers gauge\n"
+			"hearth_xen_netfront_rx_buffers{state=\"posted\"} %" PRIu32 "\n"
+			"hearth_xen_netfront_rx_buffers{state=\"in_use\"} %d\n"
 			"# HELP hearth_xen_netfront_tx_inflight Transmit slots awaiting the backend.\n"
 			"# TYPE hearth_xen_netfront_tx_inflight gauge\nhearth_xen_netfront_tx_inflight %u\n"
 			"# HELP hearth_xen_netfront_pages Pages the frontend owns for rings and buffers.\n"
@@ -528,5 +533,6 @@ int netfront_metrics(char *buf, size_t len)
 			"# HELP hearth_xen_netfront_disconnects_total Backends that went away.\n"
 			"# TYPE hearth_xen_netfront_disconnects_total counter\nhearth_xen_netfront_disconnects_total %" PRIu64 "\n",
 			nf.state == NF_CONNECTED, nf.state == NF_CONNECTED ? nf.rx_prod - nf.rx_cons : 0u,
+			nf.rx_delivering,
 			nf.tx_inflight, nf.pages, nf.stuck_pages, nf.connects, nf.disconnects);
 }
