@@ -325,9 +325,14 @@ esac
 exit 0
 EOF
 	chmod 755 "$root/etc/xen/scripts/hearth-vif" "$root/etc/xen/scripts/hearth-block"
+	# libxl's default block script name, for `xl block-attach` without script=.
+	ln -s hearth-block "$root/etc/xen/scripts/block"
 	cat >"$root/etc/xen/xl.conf" <<'EOF'
 # dom0_mem is fixed on Xen's command line: never balloon dom0 down.
 autoballoon="off"
+# `xl network-attach DOMAIN` without options: our bridge and our sh script.
+vif.default.bridge="xenbr0"
+vif.default.script="/etc/xen/scripts/hearth-vif"
 EOF
 }
 
