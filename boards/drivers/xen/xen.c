@@ -172,6 +172,30 @@ static void cio_write(struct device *dev, const char *buf, size_t len)
 
 static const struct console_ops cio_ops = {.write = cio_write};
 
+/* The toolstack's shutdown requests (xl shutdown / reboot): acknowledged
+ * by clearing the node, then the loop stops and the board powers off
+ * (PSCI SYSTEM_OFF; Xen then applies on_poweroff) or resets. Every commit
+ * the store made is already on disk, so nothing is lost by stopping here. */
+static void shutdown_watch(const char *path, void *arg)
+{
+	(void)path;
+	(void)arg;
+	char req[32];
+	int n = xs_read(0, "control/shutdown", req, sizeof(req));
+	if (n <= 0)
+		return;
+	xs_write(0, "control/shutdown", "");
+	if (!strcmp(req, "poweroff") || !strcmp(req, "halt")) {
+		printf("xen: the toolstack asked to power off\n");
+		loop_stop(0);
+	} else if (!strcmp(req, "reboot")) {
+		printf("xen: the toolstack asked to reboot\n");
+		board_reset();
+	} else {
+		printf("xen: shutdown request '%s' not supported; ignored\n", req);
+	}
+}
+
 static int xen_version_major_minor(void)
 {
 	return (int)xen_hypercall(XEN_xen_version, XENVER_version, 0, 0, 0);
@@ -213,6 +237,11 @@ static int xen_probe(struct device *dev)
 	       err ? " (no PV console)" : "");
 	netfront_start(dev);
 	blkfront_start(dev);
+	/* Tell the toolstack we handle control/shutdown (else xl would have
+	 * to destroy us). */
+	xs_write(0, "control/feature-poweroff", "1");
+	xs_write(0, "control/feature-reboot", "1");
+	xs_watch("control/shutdown", shutdown_watch, NULL);
 	return 0;
 }
 
