@@ -10,18 +10,26 @@
 #   of which toolstack  until `domu start` has the domain built and unpaused
 #                     (`xl create -p`, attach to its console, `xl unpause`)
 # and the ratio Hearth / Linux of create -> ready. Neither domU has a disk; both
-# have the same vif (MAC 00:16:3e:48:45:01), 128 MB and one vCPU. Reports only;
-# never fails on a time. Leaves out: the Linux domU's own network bring-up.
+# have the same vif (MAC 00:16:3e:48:45:01), 128 MB and one vCPU.
+# Then HTTPS requests/s through netfront (Hearth as the domU, QEMU's forward to
+# 10.0.2.16, dom0's bridge and netback) against the same image's virtio-net on
+# bare QEMU: wrk, 4 keep-alive connections, DURATION s (default 5), a 16 KiB
+# body, as in bench-net.sh. Reports only; never fails on a time.
+# Leaves out: the Linux domU's own network bring-up.
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh --quiet
+dpkg-query -W -f='${db:Status-Abbrev}' wrk 2>/dev/null | grep -q '^ii' ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
 make -s BOARD=qemu-virt
-exec /usr/bin/python3 - "${BENCH_XEN_RUNS:-3}" <<'PY'
+exec /usr/bin/python3 - "${BENCH_XEN_RUNS:-3}" "${DURATION:-5}" <<'PY'
 import os
+import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.getcwd(), "tests", "e2e"))
-from harness import XenDomU  # noqa: E402
+from harness import Boot, XenDomU, free_port, qemu_cmd  # noqa: E402
 
 runs = int(sys.argv[1])
 guests = [("linux", XenDomU.LINUX_MARKER), ("hearth", "hearth: serving https://")]
@@ -56,4 +64,31 @@ for g, _ in guests:
     print(f"{g} domU: create -> ready {mean[g]:.2f} s, of which toolstack "
           f"{sum(xl[g]) / len(xl[g]):.2f} s (mean of {runs})")
 print(f"Hearth to HTTPS-ready / Linux to its init, as Xen PV domUs: ratio {mean['hearth'] / mean['linux']:.2f}")
+
+duration = int(sys.argv[2])
+PATH = "/api/v1/test/blob?size=16384"
+
+
+def rps(port):
+    out = subprocess.run(["wrk", "-t1", "-c4", f"-d{duration}s", f"https://127.0.0.1:{port}{PATH}"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    return float(m.group(1)) if m else 0.0
+
+
+x = XenDomU(args="hearth.testapi", timeout=400)
+try:
+    x.wait_for("hearth: serving https://", timeout=300)
+    netfront = rps(x.https_port)
+finally:
+    x.kill()
+port = free_port()
+q = Boot(qemu_cmd(mem="128M", args="hearth.testapi", net={443: port}, semihosting=False), timeout=300)
+try:
+    q.wait_for("hearth: serving https://", timeout=180)
+    virtio = rps(port)
+finally:
+    q.kill()
+print(f"HTTPS requests/s (16 KiB body, 4 keep-alive connections): netfront under Xen {netfront:.0f}, "
+      f"virtio-net on bare QEMU {virtio:.0f}: ratio {netfront / virtio if virtio else 0:.2f}")
 PY
