@@ -57,7 +57,7 @@ __attribute__((noinline)) long xen_hypercall(unsigned long nr, unsigned long a0,
 	register unsigned long r2 __asm__("r2") = a2;
 	register unsigned long r3 __asm__("r3") = a3;
 	register unsigned long r12 __asm__("r12") = nr;
-	__asm__ volatile(".inst 0xe140ea71" /* hvc #0xea1 */
+	__asm__ volatile(".arch_extension virt\n\thvc #0xea1" /* ARM or Thumb-2 encoding */
 			 : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r12)
 			 :
 			 : "memory");
