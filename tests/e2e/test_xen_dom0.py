@@ -6,8 +6,9 @@ like every other third-party file) boots inside QEMU with EL2; Hearth is its
 dom0 with the virtio devices (1:1 memory, so virtio DMA works unchanged) and
 its console on the console_io hypercall. Checked from outside: the boot
 report through Xen's console, and HTTPS health through the forwarded
-virtio-net. Also: on bare QEMU the Xen console driver binds to nothing.
-The PV domU (netfront, blkfront, xenstore) is the Xen issue's, still open.
+virtio-net. Also: on bare QEMU the Xen driver binds to nothing (no
+/hypervisor node, so no hypercall is ever made). The PV domU is
+test_xen_domu.py's.
 """
 import json
 import os
