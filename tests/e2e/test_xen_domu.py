@@ -15,7 +15,8 @@ requests through netfront with the grant, ring and buffer counters unchanged;
 the vif detached (the backend goes away), bogus vifs with malformed and
 oversized xenstore values refused with clear lines, the vif attached again
 and served; `xl shutdown` powers Hearth off. Boot two (same disk): the data
-and the certificate survived.
+and the certificate survived; then the image as a domU with a vPL011
+(vuart = "sbsa_uart") takes that UART as its console.
 """
 import hashlib
 import json
@@ -68,7 +69,7 @@ def metrics():
 def test_pv_devices_come_up():
     b = boot(fresh=True)
     text = b.text()
-    check(re.search(r"hearth\| xen: Xen 4\.17, domU \d+", text) is not None, "no domU line", b)
+    check(re.search(r"hearth\| xen: Xen 4\.17, domU \d+, PV console", text) is not None, "no domU line", b)
     check("netfront: device/vif/0 connected" in text and "mac 00:16:3e:48:45:01" in text,
           "netfront did not connect", b)
     check(re.search(r"blkfront: device/vbd/51712 connected .*: 131072 sectors, flush by FLUSH_DISKCACHE",
@@ -279,13 +280,38 @@ def test_data_and_identity_survive_reboot():
     check(m["hearth_audit_entries"] > 5, f"audit entries after reboot: {m['hearth_audit_entries']}", b)
 
 
+def test_vpl011_console_when_present():
+    """The same image with an emulated SBSA UART (xl's vuart = "sbsa_uart"):
+    its console is the vPL011, through the PL011 driver."""
+    mark = X.mark()
+    dom0("xl destroy hearth")
+    X.wait_uptime(XenDomU.ended(), after=mark, timeout=120)
+    dom0("sed -e 's/^name.*/name = \"hearthv\"/' -e '/^disk/d' /etc/xen/hearth.cfg > /tmp/v.cfg"
+         " && echo 'vuart = \"sbsa_uart\"' >> /tmp/v.cfg && xl create -q /tmp/v.cfg")
+    text, end = "", time.monotonic() + 180
+    while time.monotonic() < end and "hearth: serving https://" not in text:
+        time.sleep(3)
+        _, text = X.dom0("cat /var/log/xen/console/*hearthv*", timeout=60)
+    check("hearth: serving https://" in text, f"no boot on the vPL011 console:\n{text}", X)
+    check("sbsa-uart  -> pl011 [ok]" in text or re.search(r"arm,sbsa-uart\s+-> pl011 \[ok\]", text),
+          f"the vPL011 is not the console:\n{text}", X)
+    # The PL011 driver binds only as the console ([ok] means it registered
+    # it), and the PV ring stayed silent.
+    _, names = X.dom0("ls /var/log/xen/console", timeout=60)
+    pv = [n for n in names.split() if "hearthv" in n and "vuart" not in n]
+    for n in pv:
+        _, log = X.dom0(f"cat /var/log/xen/console/{n}", timeout=60)
+        check("Hearth booted" not in log, f"the boot report went to the PV console too ({n})", X)
+
+
 def main():
     r = Runner()
     r.only = None  # one story
     try:
         for fn in (test_pv_devices_come_up, test_https_through_netfront, test_release_flow,
                    test_10000_requests_leak_nothing, test_backend_away_bad_values_and_back,
-                   test_xl_shutdown_powers_off, test_data_and_identity_survive_reboot):
+                   test_xl_shutdown_powers_off, test_data_and_identity_survive_reboot,
+                   test_vpl011_console_when_present):
             r.run(fn)
             if r.failed:
                 break

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libfdt.h>
+
 #include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/timer.h>
@@ -231,10 +233,16 @@ static int xen_probe(struct device *dev)
 	if ((err = xs_init()))
 		return err;
 	board_metrics_add(&xen_metrics_src);
-	/* The console first, so what follows is seen. */
-	err = xen_console_ring_init(dev);
-	printf("xen: Xen %d.%d, domU %d%s\n", ver >> 16, ver & 0xffff, xen_domid(),
-	       err ? " (no PV console)" : "");
+	/* The console first, so what follows is seen: the vPL011 when the
+	 * toolstack gave one (vuart = "sbsa_uart"; the PL011 driver takes it),
+	 * else the PV console ring. */
+	const char *con = "PV console";
+	int uart = fdt_node_offset_by_compatible(dev->fdt, -1, "arm,sbsa-uart");
+	if (uart >= 0 && board_dt_enabled(dev->fdt, uart))
+		con = "console on the vPL011";
+	else if ((err = xen_console_ring_init(dev)))
+		con = "no PV console";
+	printf("xen: Xen %d.%d, domU %d, %s\n", ver >> 16, ver & 0xffff, xen_domid(), con);
 	netfront_start(dev);
 	blkfront_start(dev);
 	/* Tell the toolstack we handle control/shutdown (else xl would have
