@@ -40,7 +40,10 @@ struct nif {
 	struct netif netif;
 	struct netdev *nd;
 	bool dhcp;
+	bool lease_warned; /* said once that no lease came */
 };
+
+#define LEASE_WARN_NS 20000000000ull
 
 static struct nif nifs[MAX_NIFS];
 static ip_addr_t static_dns;
@@ -146,10 +149,31 @@ static void lwip_timer_fired(struct loop_timer *t)
 	(void)t; /* the poller runs right after: it does the work */
 }
 
+/* A DHCP interface still without an address after LEASE_WARN_NS says so
+ * once, with what went over the wire: the owner sees why nothing answers. */
+static void lease_check(void)
+{
+	uint64_t now = time_now_ns();
+	for (size_t i = 0; i < nnifs; i++) {
+		struct nif *n = &nifs[i];
+		if (!n->dhcp || n->lease_warned || now < LEASE_WARN_NS ||
+		    !ip4_addr_isany_val(*netif_ip4_addr(&n->netif)))
+			continue;
+		n->lease_warned = true;
+		struct dhcp *d = netif_dhcp_data(&n->netif);
+		printf("net: %s: no DHCP lease yet (link %s; %" PRIu64 " frames sent, %" PRIu64
+		       " received, %" PRIu64 " dropped, %" PRIu64 " tx busy; DHCP state %d, try %d); still trying\n",
+		       n->nd->name, n->nd->link_up ? "up" : "down", n->nd->stats.tx_packets,
+		       n->nd->stats.rx_packets, n->nd->stats.rx_dropped + n->nd->stats.tx_dropped,
+		       n->nd->stats.tx_busy, d ? d->state : -1, d ? d->tries : -1);
+	}
+}
+
 static void timers_poll(void *arg)
 {
 	(void)arg;
 	sys_check_timeouts();
+	lease_check();
 	u32_t sleep = sys_timeouts_sleeptime();
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		sleep = 1000;
