@@ -105,6 +105,7 @@ COMMON_CFLAGS := -std=gnu11 -g -ffunction-sections -fdata-sections \
 
 ifeq ($(CONFIG_ARCH_AARCH64),y)
 CROSS_COMPILE ?= aarch64-linux-gnu-
+ARCH_DIR := aarch64
 CC := $(CROSS_COMPILE)gcc
 OBJCOPY := $(CROSS_COMPILE)objcopy
 SIZE := $(CROSS_COMPILE)size
@@ -114,7 +115,29 @@ ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-a53 -Os -fpie -ffreestanding 
 	-U__linux__ -U__unix__ -Uunix -I$(LIBFDT)/include
 ARCH_LDFLAGS := -nostartfiles -static -Wl,-pie \
 	-Wl,--no-dynamic-linker -Wl,-z,norelro -Wl,-z,noexecstack -Wl,--gc-sections \
-	-Wl,--build-id=none -T $(O)/arch/aarch64/hearth.ld
+	-Wl,--build-id=none -T $(O)/arch/$(ARCH_DIR)/hearth.ld
+ARCH_LIBS := $(LIBFDT)/lib/libfdt.a -lc -lgcc
+THIRD_PARTY_DEPS := $(LIBFDT)/lib/libfdt.a
+IMAGE := $(O)/hearth.img
+endif
+
+# ARMv7-A (Cortex-A7): Thumb-2 with VFPv4/NEON, hard-float (picolibc's
+# thumb/v7ve+simd/hard multilib), linked at 0 as a static PIE like aarch64.
+# libfdt is Debian's armhf build; its objects say "4-byte enums", ours use
+# the EABI's small ones, and no enum crosses libfdt's API: hence the flag.
+ifeq ($(CONFIG_ARCH_ARMV7),y)
+CROSS_COMPILE ?= arm-none-eabi-
+ARCH_DIR := armv7
+CC := $(CROSS_COMPILE)gcc
+OBJCOPY := $(CROSS_COMPILE)objcopy
+SIZE := $(CROSS_COMPILE)size
+LIBFDT := build/third_party/libfdt-armhf
+ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-a7 -mthumb -mfpu=neon-vfpv4 \
+	-mfloat-abi=hard -Os -fpie -ffreestanding -fstack-protector-strong \
+	-U__linux__ -U__unix__ -Uunix -I$(LIBFDT)/include
+ARCH_LDFLAGS := -nostartfiles -static -Wl,-pie \
+	-Wl,--no-dynamic-linker -Wl,-z,noexecstack -Wl,--gc-sections \
+	-Wl,--build-id=none -Wl,--no-enum-size-warning -T $(O)/arch/$(ARCH_DIR)/hearth.ld
 ARCH_LIBS := $(LIBFDT)/lib/libfdt.a -lc -lgcc
 THIRD_PARTY_DEPS := $(LIBFDT)/lib/libfdt.a
 IMAGE := $(O)/hearth.img
@@ -217,16 +240,24 @@ $(O)/%.dtb: %.dts
 build/third_party/libfdt-arm64/lib/libfdt.a:
 	$(Q)scripts/fetch-deb.sh arm64 libfdt-dev build/third_party/libfdt-arm64
 
+build/third_party/libfdt-armhf/lib/libfdt.a:
+	$(Q)scripts/fetch-deb.sh armhf libfdt-dev build/third_party/libfdt-armhf
+
 .PHONY: all
 all: $(IMAGE)
 
-ifeq ($(CONFIG_ARCH_AARCH64),y)
-$(O)/hearth.elf: $(OBJS) $(O)/arch/aarch64/hearth.ld $(THIRD_PARTY_DEPS)
+ifneq ($(filter y,$(CONFIG_ARCH_AARCH64) $(CONFIG_ARCH_ARMV7)),)
+$(O)/hearth.elf: $(OBJS) $(O)/arch/$(ARCH_DIR)/hearth.ld $(THIRD_PARTY_DEPS)
 	$(call quiet,LD,$@)$(CC) $(ARCH_CFLAGS) $(ARCH_LDFLAGS) -Wl,-Map=$(O)/hearth.map -o $@ $(OBJS) $(ARCH_LIBS)
 	$(Q)scripts/check-relocs.sh $@
 
 $(IMAGE): $(O)/hearth.elf
 	$(call quiet,OBJCOPY,$@)$(OBJCOPY) -O binary $< $@
+ifeq ($(CONFIG_ARCH_ARMV7),y)
+	$(Q)# zImage: loaders copy the header's end (0x2c) bytes and Xen refuses an end past
+	$(Q)# the file: pad the file to it (objcopy stops at the last byte of data).
+	$(Q)truncate -s $$(( 0x$$($(CROSS_COMPILE)nm $< | awk '$$3 == "__image_file_end" {print $$1}') )) $@
+endif
 	@printf '  IMAGE   %s: %s bytes (file), %s\n' $@ "$$(stat -c %s $@)" "$$($(SIZE) $< | awk 'NR==2{printf "text %d, data %d, bss %d", $$1, $$2, $$3}')"
 endif
 
@@ -287,6 +318,7 @@ help:
 	@echo
 	@echo 'Everyday:'
 	@echo '  make run            build the board (default qemu-virt) and boot it in QEMU'
+	@echo '  make run BOARD=cubieboard2  the ARMv7 (Cortex-A7, Thumb-2) image on qemu-system-arm virt'
 	@echo '  make run BOARD=xen  the same image as the dom0 of Xen 4.17 in QEMU (docs/xen.md)'
 	@echo '  make run-xen-domu   Xen 4.17 + a Linux dom0 in QEMU, the image as a PV domU;'
 	@echo '                      type dom0 commands (xl list) on the console (docs/xen.md)'
@@ -297,7 +329,7 @@ help:
 	@echo '  make bench          benchmarks (ratios against a peer, never gating)'
 	@echo '  make fuzz           longer fuzz runs: DT, HTTP, policy (FUZZ_SECONDS, default 120)'
 	@echo
-	@echo 'Building (BOARD=qemu-virt|host, output in build/<board>/):'
+	@echo 'Building (BOARD=qemu-virt|cubieboard2|host, output in build/<board>/):'
 	@echo '  make                build the image (build/<board>/hearth.img, or hearth on host)'
 	@echo '  make tools          host tools: build/tools/hearth-dt (binding table of a DTB)'
 	@echo '  make V=1            show the full commands'

@@ -8,6 +8,14 @@
 
 #include "policy.h"
 
+/* The largest single allocation asked of the arena: 1 TiB on 64-bit, half
+ * the address space on 32-bit. */
+#if SIZE_MAX > 0xffffffffu
+#define ARENA_MAX_ALLOC ((size_t)1 << 40)
+#else
+#define ARENA_MAX_ALLOC (SIZE_MAX / 2)
+#endif
+
 struct policy_arena_chunk {
 	struct policy_arena_chunk *next;
 	size_t len;
@@ -31,7 +39,7 @@ void *policy_arena_alloc(struct policy_arena *a, size_t n)
 		struct policy_arena_chunk *c;
 		size_t want;
 
-		if (!a->grow || n > ((size_t)1 << 40))
+		if (!a->grow || n > ARENA_MAX_ALLOC)
 			return NULL;
 		want = n + 64 > (size_t)1 << 20 ? n + 64 : (size_t)1 << 20;
 		if (a->len * 2 > want && a->len < ((size_t)1 << 30))

@@ -6,7 +6,8 @@
 # (tests/browser/: playwright-core from npm drives it, with the machine's Node.js).
 set -e
 PKGS="make gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu \
-picolibc-aarch64-linux-gnu device-tree-compiler python3 python3-kconfiglib \
+picolibc-aarch64-linux-gnu gcc-arm-none-eabi binutils-arm-none-eabi picolibc-arm-none-eabi \
+device-tree-compiler python3 python3-kconfiglib \
 libfdt-dev qemu-system-arm dpkg-dev curl ca-certificates xz-utils bc tcl \
 libslirp-dev python3-yaml \
 chromium"

@@ -1,6 +1,7 @@
 /*
  * psci.c: power control through PSCI: SYSTEM_OFF and SYSTEM_RESET, by hvc
- * or smc as the DT's method says. PSCI 0.1 (compatible "arm,psci") has no
+ * or smc as the DT's method says (aarch64, or the 32-bit SMC convention on
+ * ARMv7). PSCI 0.1 (compatible "arm,psci") has no
  * system calls: power off then halts the CPU. Leaves out: CPU_ON (one CPU),
  * suspend.
  */
@@ -20,6 +21,29 @@ static int use_smc;
 static int has_system;
 
 /* Separate functions: the register variables must not meet another call. */
+#if defined(__arm__)
+/* SMC32 calling convention: function id in r0, result in r0, r1-r3 may be
+ * clobbered (r12 too, to be safe against firmware that uses it). */
+static __attribute__((noinline)) uint64_t call_hvc(uint64_t fn)
+{
+	register uint32_t r0 __asm__("r0") = (uint32_t)fn;
+	__asm__ volatile(".arch_extension virt\n\thvc #0"
+			 : "+r"(r0)
+			 :
+			 : "r1", "r2", "r3", "r12", "memory");
+	return r0;
+}
+
+static __attribute__((noinline)) uint64_t call_smc(uint64_t fn)
+{
+	register uint32_t r0 __asm__("r0") = (uint32_t)fn;
+	__asm__ volatile(".arch_extension sec\n\tsmc #0"
+			 : "+r"(r0)
+			 :
+			 : "r1", "r2", "r3", "r12", "memory");
+	return r0;
+}
+#else
 static __attribute__((noinline)) uint64_t call_hvc(uint64_t fn)
 {
 	register uint64_t x0 __asm__("x0") = fn;
@@ -41,6 +65,7 @@ static __attribute__((noinline)) uint64_t call_smc(uint64_t fn)
 			   "x12", "x13", "x14", "x15", "x16", "x17", "memory");
 	return x0;
 }
+#endif
 
 static uint64_t psci(uint64_t fn)
 {

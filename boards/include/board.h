@@ -21,7 +21,9 @@
 struct device;
 struct dt_irq;
 
-struct driver {
+/* Aligned as each DRIVER() entry is, so the section is an array of them
+ * (on 32-bit the three pointers alone would make a 12-byte stride). */
+struct __attribute__((aligned(8))) driver {
 	const char *name;
 	const char *const *compat; /* NULL-terminated, most specific first */
 	/* 0: bound; -ENODEV: nothing behind the node (not an error);

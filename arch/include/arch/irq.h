@@ -1,7 +1,8 @@
 /*
  * arch/irq.h: the CPU side of the interrupt controller: the GICv3 CPU
  * interface system registers (GICv2's CPU interface is memory-mapped and
- * lives in its driver). Only meaningful on ARM; the host has no GIC.
+ * lives in its driver), as aarch64 system registers or ARMv7 cp15
+ * registers. Only meaningful on ARM; the host has no GIC.
  */
 #ifndef ARCH_IRQ_H
 #define ARCH_IRQ_H
@@ -52,6 +53,33 @@ static inline uint64_t arch_cpu_mpidr(void)
 	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(v));
 	return v;
 }
+static inline void arch_isb(void) { __asm__ volatile("isb" ::: "memory"); }
+#elif defined(__arm__)
+/* ARMv7-A: the AArch32 views of the same registers, through cp15 (a 32-bit
+ * guest of Xen on a GICv3 host sees a GICv3). All are 32 bits wide. */
+#define ARCH_HAS_GICV3_SYSREGS 1
+#define GICV3_CP15_READ(crn, crm, op2)                                                     \
+	({                                                                                 \
+		uint32_t v_;                                                               \
+		__asm__ volatile("mrc p15, 0, %0, " #crn ", " #crm ", " #op2 : "=r"(v_));  \
+		v_;                                                                        \
+	})
+#define GICV3_CP15_WRITE(crn, crm, op2, v)                                                 \
+	__asm__ volatile("mcr p15, 0, %0, " #crn ", " #crm ", " #op2 ::"r"((uint32_t)(v)) : "memory")
+static inline uint64_t gicv3_read_iar1(void) { return GICV3_CP15_READ(c12, c12, 0); }
+static inline void gicv3_write_eoir1(uint64_t v) { GICV3_CP15_WRITE(c12, c12, 1, v); }
+static inline void gicv3_write_pmr(uint64_t v) { GICV3_CP15_WRITE(c4, c6, 0, v); }
+static inline void gicv3_write_bpr1(uint64_t v) { GICV3_CP15_WRITE(c12, c12, 3, v); }
+static inline void gicv3_write_igrpen1(uint64_t v) { GICV3_CP15_WRITE(c12, c12, 7, v); }
+static inline void gicv3_write_ctlr(uint64_t v) { GICV3_CP15_WRITE(c12, c12, 4, v); }
+static inline uint64_t gicv3_read_sre(void) { return GICV3_CP15_READ(c12, c12, 5); }
+static inline void gicv3_write_sre(uint64_t v)
+{
+	GICV3_CP15_WRITE(c12, c12, 5, v);
+	__asm__ volatile("isb" ::: "memory");
+}
+/* MPIDR's affinity fields Aff2..Aff0 sit where aarch64 has them; no Aff3. */
+static inline uint64_t arch_cpu_mpidr(void) { return GICV3_CP15_READ(c0, c0, 5); }
 static inline void arch_isb(void) { __asm__ volatile("isb" ::: "memory"); }
 #endif
 

@@ -72,7 +72,8 @@ struct virtq_buf {
 	bool write;
 };
 
-struct virtio_driver {
+/* Aligned as each VIRTIO_DRIVER() entry is: the section is an array. */
+struct __attribute__((aligned(8))) virtio_driver {
 	const char *name;
 	unsigned int id;
 	int (*probe)(struct virtio_dev *vd);
