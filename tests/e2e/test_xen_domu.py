@@ -56,8 +56,15 @@ def metrics():
     import urllib.request
     r = urllib.request.Request(f"https://127.0.0.1:{X.https_port}/api/v1/metrics",
                                headers={"Authorization": "Bearer " + FIRST["owner"]})
-    with urllib.request.urlopen(r, context=ctx, timeout=30) as resp:
-        text = resp.read().decode()
+    for attempt in range(3):  # a handshake under a loaded emulator can be slow
+        try:
+            with urllib.request.urlopen(r, context=ctx, timeout=60) as resp:
+                text = resp.read().decode()
+            break
+        except OSError as e:
+            if attempt == 2:
+                raise
+            print(f"metrics: retrying after {e!r}", flush=True)
     out = {}
     for line in text.splitlines():
         m = re.match(r"(hearth_\w+(?:\{[^}]*\})?) (\d+)$", line)

@@ -216,9 +216,10 @@ static int vblk_probe(struct virtio_dev *vd)
 	b->bd.sectors = cap >> b->shift;
 	b->bd.read_only = (vd->features & F_RO) != 0;
 	b->bd.volatile_cache = (vd->features & F_FLUSH) != 0;
-	virtio_driver_ok(vd);
+	/* Routed before the device may raise it (see virtio_net.c). */
 	if ((err = irq_attach(vd->irq.irq, vd->irq.flags, vblk_irq, b)))
 		goto fail;
+	virtio_driver_ok(vd);
 	vd->dev->priv = b;
 	return blkdev_register(&b->bd);
 fail:

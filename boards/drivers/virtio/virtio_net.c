@@ -1,6 +1,7 @@
 /*
  * virtio_net.c: the virtio network device as a netdev. Interrupt-driven:
- * the handler acknowledges and wakes the loop; the loop's poll hands every
+ * the handler acknowledges and wakes the loop; the loop's poll (on every
+ * pass: a lost interrupt delays a frame by a tick, never stalls) hands every
  * received frame to the stack, reposts its buffer, and reclaims transmit
  * slots. RX_BUFS receive buffers stay posted; TX_BUFS transmit slots, each
  * with its own copy of the frame. MAC and link status from the device's
@@ -80,8 +81,10 @@ static int vnet_tx(struct netdev *nd, const void *frame, size_t len)
 static void vnet_poll(struct netdev *nd)
 {
 	struct vnet *v = nd->priv;
-	if (!v->pending)
-		return;
+	/* The rings are checked on every pass, not only after an interrupt:
+	 * an interrupt that is lost (an edge that came while the line was
+	 * already high) then costs a timer tick, never a dead interface. */
+	bool irq = v->pending;
 	v->pending = false;
 	void *c;
 	uint32_t len;
@@ -100,7 +103,7 @@ static void vnet_poll(struct netdev *nd)
 		virtq_kick(v->vd, &v->rxq);
 	while ((c = virtq_get(&v->txq, NULL)) != NULL)
 		v->tx_busy[(uintptr_t)c - 1] = 0;
-	if (v->vd->features & F_STATUS)
+	if (irq && (v->vd->features & F_STATUS))
 		netdev_set_link(nd, virtio_config8(v->vd, 6) & STATUS_LINK_UP);
 }
 
@@ -152,10 +155,12 @@ static int vnet_probe(struct virtio_dev *vd)
 	v->nd.priv = v;
 	v->nd.mtu = 1500;
 	v->nd.link_up = (vd->features & F_STATUS) ? (virtio_config8(vd, 6) & STATUS_LINK_UP) : true;
-	virtio_driver_ok(vd);
-	virtq_kick(vd, &v->rxq);
+	/* The interrupt is routed (and its trigger type set) before the device
+	 * may raise it: an edge that came first would be lost for good. */
 	if ((err = irq_attach(vd->irq.irq, vd->irq.flags, vnet_irq, v)))
 		goto fail;
+	virtio_driver_ok(vd);
+	virtq_kick(vd, &v->rxq);
 	vd->dev->priv = v;
 	return netdev_register(&v->nd);
 fail:

@@ -84,8 +84,9 @@ static int vrng_probe(struct virtio_dev *vd)
 		return err;
 	r->vd = vd;
 	vd->dev->priv = r;
-	virtio_driver_ok(vd);
+	/* Routed before the device may raise it (see virtio_net.c). */
 	irq_attach(vd->irq.irq, vd->irq.flags, rng_irq, vd);
+	virtio_driver_ok(vd);
 	/* Health check: it answers and is not stuck on one value. */
 	uint8_t sample[32];
 	err = vrng_read(vd->dev, sample, sizeof(sample));
