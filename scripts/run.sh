@@ -3,6 +3,9 @@
 #   qemu-virt: QEMU aarch64 virt, console on this terminal (Ctrl-A X quits);
 #              when stdin is not a terminal the console is output-only and
 #              QEMU keeps running (so scripts can start it in the background).
+#   cubieboard2: the ARMv7 image the same way, on QEMU's 32-bit virt machine
+#              (qemu-system-arm, cortex-a7, GICv2 unless HEARTH_GIC=3), with the
+#              same virtio-net, virtio-blk and virtio-rng.
 #   host:      the Linux process, console on stdout; its user-mode network
 #              forwards 127.0.0.1:HEARTH_HTTPS_PORT (8443) to the device's 443
 #              and 127.0.0.1:HEARTH_HTTP_PORT (8080) to its 80.
@@ -20,7 +23,7 @@
 #              the Linux domU in too), HEARTH_XEN_SMP (QEMU CPUs, default 1),
 #              HEARTH_DOM0_ARGS (more dom0 kernel arguments; default quiet).
 # Environment: HEARTH_ARGS (kernel command line), HEARTH_MEM (default 256M),
-# HEARTH_GIC (2 or 3, default 3), HEARTH_QEMU_EXTRA (more QEMU options),
+# HEARTH_GIC (2 or 3, default 3; 2 for cubieboard2), HEARTH_QEMU_EXTRA (more QEMU options),
 # HEARTH_HTTPS_PORT / HEARTH_HTTP_PORT (host ports forwarded to the device's
 # 443 and 80 on 127.0.0.1; default 8443 and 8080),
 # HEARTH_DISK (the disk image; default BUILDDIR/disk.img, or
@@ -40,7 +43,7 @@ if [ "$disk" != none ] && [ ! -e "$disk" ]; then
 	echo "run.sh: created $disk (${HEARTH_DISK_SIZE:-64M}, all zero: Hearth formats it at boot)" >&2
 fi
 case "$board" in
-qemu-virt)
+qemu-virt | cubieboard2)
 	if [ -t 0 ]; then
 		con="-serial mon:stdio"
 	else
@@ -53,8 +56,14 @@ qemu-virt)
 		"check the certificate fingerprint it prints against your browser's" >&2
 	drive=
 	[ "$disk" = none ] || drive="-drive file=$disk,if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0"
+	if [ "$board" = cubieboard2 ]; then
+		# The ARMv7 image on QEMU's 32-bit virt machine; a GICv2 like the A20's.
+		qemu="qemu-system-arm -M virt,gic-version=${HEARTH_GIC:-2} -cpu cortex-a7"
+	else
+		qemu="qemu-system-aarch64 -M virt,gic-version=${HEARTH_GIC:-3} -cpu cortex-a57"
+	fi
 	# shellcheck disable=SC2086
-	exec qemu-system-aarch64 -M virt,gic-version=${HEARTH_GIC:-3} -cpu cortex-a57 \
+	exec $qemu \
 		-m "${HEARTH_MEM:-256M}" -smp 1 -display none $con -no-reboot \
 		-device virtio-rng-device $net $drive \
 		-kernel "$out/hearth.img" -append "hearth.https_port=$https ${HEARTH_ARGS:-}" ${HEARTH_QEMU_EXTRA:-}

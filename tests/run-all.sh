@@ -1,8 +1,9 @@
 #!/bin/sh
 # run-all.sh [build|unit|e2e|all]: what `make test` runs (all), in order:
-# Debian packages; the builds (qemu-virt image, host board, host tools); the
-# host unit suites under ASan+UBSan (one makefile each in tests/); then the
-# end-to-end suites that boot the real image in QEMU (tests/e2e/run.sh).
+# Debian packages; the builds (qemu-virt and cubieboard2 images, host board,
+# host tools); the host unit suites under ASan+UBSan (one makefile each in
+# tests/); then the end-to-end suites that boot the real image in QEMU
+# (tests/e2e/run.sh).
 # `make unit` and `make e2e` run one phase (e2e builds first).
 set -e
 cd "$(dirname "$0")/.."
@@ -12,8 +13,9 @@ scripts/deps.sh --quiet
 J=-j$(nproc)
 
 build() {
-	echo "== build: qemu-virt, host, tools"
+	echo "== build: qemu-virt, cubieboard2 (ARMv7), host, tools"
 	make -s $J BOARD=qemu-virt
+	make -s $J BOARD=cubieboard2
 	make -s $J BOARD=host
 	make -s $J -f tests/tools.mk tools
 }

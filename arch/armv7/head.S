@@ -94,7 +94,7 @@ entry:
 	bic	r0, r0, r1
 	mcr	p15, 0, r0, c1, c0, 0
 	mov	r0, #(MODE_SVC | PSR_AIF)
-	msr	spsr_hyp, r0
+	msr	spsr_cxsf, r0		/* HYP's own SPSR (spsr_hyp is for other modes) */
 	adr	r0, at_pl1
 	msr	elr_hyp, r0
 	isb

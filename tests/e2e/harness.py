@@ -16,6 +16,10 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 IMAGE = os.path.join(ROOT, "build", "qemu-virt", "hearth.img")
 QEMU = "qemu-system-aarch64"
+# The ARMv7 image (BOARD=cubieboard2) on QEMU's 32-bit virt machine: pass
+# **ARMV7 to qemu_cmd (or to anything that hands its keywords on to it).
+IMAGE_ARMV7 = os.path.join(ROOT, "build", "cubieboard2", "hearth.img")
+ARMV7 = {"qemu": "qemu-system-arm", "cpu": "cortex-a7", "kernel": IMAGE_ARMV7}
 
 
 def free_port():
@@ -28,11 +32,13 @@ def free_port():
 
 
 def qemu_cmd(machine="virt", gic=3, mem="256M", smp=1, args="", extra=(),
-             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57", net=None, guest_ip=""):
-    """net: None, or a dict of guest port -> host port to forward (user networking)."""
-    """The QEMU command line for one boot of the image."""
+             kernel=IMAGE, semihosting=True, rng=True, cpu="cortex-a57", net=None, guest_ip="",
+             qemu=QEMU):
+    """The QEMU command line for one boot of the image.
+    net: None, or a dict of guest port -> host port to forward (user networking).
+    qemu, cpu, kernel: another QEMU binary, CPU and image (**ARMV7: the ARMv7 one)."""
     m = f"{machine},gic-version={gic}" if gic else machine
-    cmd = [QEMU, "-M", m, "-cpu", cpu, "-m", mem, "-smp", str(smp),
+    cmd = [qemu, "-M", m, "-cpu", cpu, "-m", mem, "-smp", str(smp),
            "-display", "none", "-serial", "stdio", "-monitor", "none",
            "-no-reboot"]
     if semihosting:

@@ -51,9 +51,10 @@ def drive(path, readonly=False, modern=False):
     return extra
 
 
-def boot(path, test, readonly=False, modern=False, timeout=60):
+def boot(path, test, readonly=False, modern=False, timeout=60, **qemu_kw):
+    """qemu_kw: more qemu_cmd keywords (test_armv7 passes the ARMv7 image's)."""
     return Boot(qemu_cmd(mem="64M", args=f"hearth.test={test}",
-                         extra=drive(path, readonly, modern)), timeout=timeout)
+                         extra=drive(path, readonly, modern), **qemu_kw), timeout=timeout)
 
 
 def sha(path):
@@ -67,9 +68,9 @@ def store_line(b):
     return m.group(0)
 
 
-def check_boot(path, modern=False):
+def check_boot(path, modern=False, **qemu_kw):
     """Boots store-check; returns (max, count)."""
-    b = boot(path, "store-check", modern=modern)
+    b = boot(path, "store-check", modern=modern, **qemu_kw)
     code = b.wait_exit()
     m = re.search(r"STORE-CHECK integrity=(\w+) max=(\d+) count=(\d+)", b.text())
     check(m is not None, "no STORE-CHECK line", b)
@@ -78,8 +79,8 @@ def check_boot(path, modern=False):
     return int(m.group(2)), int(m.group(3)), b
 
 
-def write_records(path, n, modern=False):
-    b = boot(path, f"store-writer:{n}", modern=modern)
+def write_records(path, n, modern=False, **qemu_kw):
+    b = boot(path, f"store-writer:{n}", modern=modern, **qemu_kw)
     code = b.wait_exit()
     check(code == 0 and "STORE-WRITER done" in b.text(), f"writer exit code {code}", b)
     return b
