@@ -16,7 +16,8 @@ the vif detached (the backend goes away), bogus vifs with malformed and
 oversized xenstore values refused with clear lines, the vif attached again
 and served; `xl shutdown` powers Hearth off. Boot two (same disk): the data
 and the certificate survived; then the image as a domU with a vPL011
-(vuart = "sbsa_uart") takes that UART as its console.
+(vuart = "sbsa_uart") takes that UART as its console. Last, the ARMv7
+(Cubieboard2) image runs as a 32-bit PV domU of the same arm64 Xen.
 """
 import hashlib
 import json
@@ -30,13 +31,14 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Runner, XenDomU, check  # noqa: E402
+from harness import ROOT, Runner, XenDomU, check  # noqa: E402
 import test_net  # noqa: E402
 import test_release  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="hearth-domu-")
 DISK = os.path.join(TMP, "disk.img")
 ARGS = "hearth.testapi hearth.http.idle_ms=3000 hearth.http.header_ms=2000"
+ARMV7_IMAGE = os.path.join(ROOT, "build", "cubieboard2", "hearth.img")
 X = None      # the running XenDomU
 FIRST = {}    # what boot one printed: fingerprint, owner token
 
@@ -311,6 +313,33 @@ def test_vpl011_console_when_present():
         check("Hearth booted" not in log, f"the boot report went to the PV console too ({n})", X)
 
 
+def test_armv7_image_as_32bit_domu():
+    """The Cubieboard2 (ARMv7, Thumb-2) image as a 32-bit PV domU of the same
+    arm64 Xen: the same drivers, 32-bit, with a fresh disk."""
+    global X
+    X.kill()
+    disk = os.path.join(TMP, "disk32.img")
+    with open(disk, "wb") as f:
+        f.truncate(32 << 20)
+    X = XenDomU(args="hearth.testapi", disk=disk, image=ARMV7_IMAGE, timeout=600)
+    X.wait_for("hearth: serving https://", timeout=300)
+    text = X.text()
+    check("(armv7, Thumb-2)" in text and "for cubieboard2" in text, "not the ARMv7 image", X)
+    check("netfront: device/vif/0 connected" in text, "netfront (32-bit) did not connect", X)
+    check(re.search(r"blkfront: device/vbd/51712 connected .*: 65536 sectors, flush by FLUSH_DISKCACHE",
+                    text) is not None, "blkfront (32-bit) did not connect", X)
+    check("store: vda: formatted an empty disk" in text, "no store on the 32-bit domU's disk", X)
+    FIRST["owner"] = re.search(r"owner API token (hto_[0-9a-f]+)", text).group(1)
+    m = metrics()
+    check(m['hearth_xen_grants{state="in_use"}'] == 131 and m["hearth_xen_netfront_connected"] == 1
+          and m["hearth_xen_blkfront_connected"] == 1, f"32-bit metrics: {m}", X)
+    r = subprocess.run(["curl", "-sSk", "--max-time", "60", f"https://127.0.0.1:{X.https_port}/api/v1/health"],
+                       capture_output=True, text=True)
+    h = json.loads(r.stdout)
+    check(h["network"]["ipv4"] == "10.0.2.16" and h["storage"]["state"] == "ok" and
+          h["board"] == "cubieboard2", f"32-bit health: {h}", X)
+
+
 def main():
     r = Runner()
     r.only = None  # one story
@@ -318,7 +347,7 @@ def main():
         for fn in (test_pv_devices_come_up, test_https_through_netfront, test_release_flow,
                    test_10000_requests_leak_nothing, test_backend_away_bad_values_and_back,
                    test_xl_shutdown_powers_off, test_data_and_identity_survive_reboot,
-                   test_vpl011_console_when_present):
+                   test_vpl011_console_when_present, test_armv7_image_as_32bit_domu):
             r.run(fn)
             if r.failed:
                 break
