@@ -56,18 +56,24 @@ static int health(struct http_req *req, struct http_resp *resp, void *arg)
 	struct httpd_stats hs;
 	stack_net_status(&ns);
 	stack_httpd_stats(&hs);
+	/* Only the addresses there are (none before SLAAC, one without a router). */
+	char v6[2 * sizeof(ns.ipv6[0]) + 8] = "";
+	for (int i = 0; i < 2; i++)
+		if (ns.ipv6[i][0])
+			snprintf(v6 + strlen(v6), sizeof(v6) - strlen(v6), "%s\"%s\"", v6[0] ? "," : "",
+				 ns.ipv6[i]);
 	size_t n = (size_t)snprintf(
 		json, sizeof(json),
 		"{\"status\":\"ok\",\"version\":\"%s\",\"git\":\"%s\",\"board\":\"%s\","
 		"\"uptime_s\":%" PRIu64 ",\"time\":{\"wall_clock\":%s,\"unix\":%" PRId64
 		",\"synced\":%s},"
 		"\"network\":{\"interface\":\"%s\",\"mac\":\"%s\",\"up\":%s,\"dhcp\":%s,"
-		"\"ipv4\":\"%s\",\"netmask\":\"%s\",\"gateway\":\"%s\",\"ipv6\":[\"%s\",\"%s\"]},"
+		"\"ipv4\":\"%s\",\"netmask\":\"%s\",\"gateway\":\"%s\",\"ipv6\":[%s]},"
 		"\"http\":{\"open\":%u,\"max\":%u,\"accepted\":%" PRIu64 ",\"refused\":%" PRIu64 "}",
 		HEARTH_VERSION, HEARTH_GITREV, CONFIG_BOARD_NAME, time_now_ms() / 1000,
 		time_wall_valid() ? "true" : "false", time_wall_ns() / 1000000000,
 		ns.time_synced ? "true" : "false", ns.ifname, ns.mac, ns.up ? "true" : "false",
-		ns.dhcp ? "true" : "false", ns.ipv4, ns.netmask, ns.gateway, ns.ipv6[0], ns.ipv6[1],
+		ns.dhcp ? "true" : "false", ns.ipv4, ns.netmask, ns.gateway, v6,
 		hs.open, hs.max, hs.accepted, hs.refused);
 #ifdef CONFIG_STORE
 	n += (size_t)storage_json(json + n, sizeof(json) - n);
