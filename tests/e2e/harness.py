@@ -94,7 +94,11 @@ class Boot:
             seen = len(self.log)
             left = end - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no line with {marker!r} in time\n" + self.text())
+                # A boot that missed its line is not used again: stop it, so
+                # it holds no disk lock or port for the tests after it.
+                text = self.text()
+                self.kill()
+                raise AssertionError(f"no line with {marker!r} in time\n" + text)
             r = self._read(min(left, 0.2))
             if r is None:
                 raise AssertionError(f"QEMU ended before {marker!r}\n" + self.text())
