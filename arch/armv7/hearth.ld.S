@@ -57,6 +57,13 @@ SECTIONS
 		KEEP(*(.fini_array))
 		PROVIDE(__fini_array_end = .);
 	} :rodata
+	/* EHABI unwind tables (sorted by ld) for the crash report's backtrace. */
+	.ARM.exidx : ALIGN(4) {
+		__exidx_start = .;
+		*(.ARM.exidx .ARM.exidx.*)
+		__exidx_end = .;
+	} :rodata
+	.ARM.extab : ALIGN(4) { *(.ARM.extab .ARM.extab.*) } :rodata
 	.rel.dyn : ALIGN(4) { *(.rel .rel.*) } :rodata
 	/* Outside the section: ld sizes it only after placing the symbols inside. */
 	__rel_start = ADDR(.rel.dyn);
@@ -128,8 +135,6 @@ SECTIONS
 	/DISCARD/ : {
 		*(.note .note.*)
 		*(.eh_frame .eh_frame.*)
-		*(.ARM.exidx .ARM.exidx.*)
-		*(.ARM.extab .ARM.extab.*)
 		*(.interp)
 		*(.comment)
 	}

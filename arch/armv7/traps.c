@@ -4,11 +4,12 @@
  * fault status register decoded, DFSR/DFAR or IFSR/IFAR, every register, a
  * backtrace with image offsets to feed to addr2line) and a clean stop
  * through board_halt.
- * The backtrace is a stack scan: Thumb-2 code built by GCC keeps no frame
- * chain a walker could follow, so it lists the words on the stack that are
- * return addresses (odd, inside text, right after a BL or BLX). Callers
- * come out in order; a stale word left by an earlier, deeper call can show
- * up too, which the report says.
+ * Thumb-2 code built by GCC keeps no frame chain a walker could follow, so
+ * the backtrace follows the EHABI unwind tables (unwind.c). Where a frame
+ * has none (picolibc, libgcc) it goes on as a stack scan: the words on the
+ * stack that are return addresses (odd, inside text, right after a BL or
+ * BLX), where a stale word left by an earlier, deeper call can show up too,
+ * which the report then says.
  * Assumes the console can be written by polling with interrupts off, and
  * that our code and the libraries are Thumb (head.S and vectors.S, in ARM
  * state, make no calls worth listing). Leaves out: recovery.
@@ -20,6 +21,8 @@
 
 #include <arch/cpu.h>
 #include <board.h>
+
+#include "unwind.h"
 
 struct trap_frame {
 	uint32_t r[13];
@@ -128,8 +131,9 @@ static uintptr_t call_site(uintptr_t w)
 
 /* Scans [from, top of the stack holding it) for return addresses; a run of
  * the same one (recursion) is one line with a count, (last) the line
- * printed before the scan. */
-static void scan(uintptr_t from, int idx, uintptr_t last, void (*line)(const char *))
+ * printed before the scan; (head) goes before the first line printed. */
+static void scan(uintptr_t from, int idx, uintptr_t last, const char *head,
+		 void (*line)(const char *))
 {
 	static const struct {
 		char *lo, *hi;
@@ -166,6 +170,10 @@ static void scan(uintptr_t from, int idx, uintptr_t last, void (*line)(const cha
 			line(buf);
 			repeats = 0;
 		}
+		if (head) {
+			line(head);
+			head = NULL;
+		}
 		snprintf(buf, sizeof(buf), "  #%-2d %#" PRIxPTR "  (image +%#" PRIxPTR ")\n", idx++, site,
 			 site - base);
 		line(buf);
@@ -177,9 +185,75 @@ static void scan(uintptr_t from, int idx, uintptr_t last, void (*line)(const cha
 	}
 }
 
-void arch_backtrace(uintptr_t fp, void (*line)(const char *))
+static void repeated(unsigned long n, void (*line)(const char *))
 {
-	scan(fp, 0, 0, line);
+	char buf[64];
+	if (n) {
+		snprintf(buf, sizeof(buf), "      (the line above %lu more times)\n", n);
+		line(buf);
+	}
+}
+
+/* Prints the callers of the frame in (s) as lines #idx on, through the
+ * unwind tables; frames whose caller's sp is at or below (skip_sp) are not
+ * printed. (leaf): the first frame may be a function with no tables that
+ * has not saved lr (a library routine). */
+static void unwind(struct unwind_regs *s, int idx, uintptr_t skip_sp, int leaf,
+		   void (*line)(const char *))
+{
+	uintptr_t base = (uintptr_t)__image_start, last = 0;
+	unsigned long repeats = 0;
+	char buf[112];
+
+	for (int steps = 0; steps < 4096 && idx < 32; steps++) {
+		struct unwind_regs prev = *s;
+		if (unwind_step(s)) {
+			*s = prev;
+			if (steps == 0 && leaf && call_site(s->r[14])) {
+				s->r[15] = s->r[14];
+				s->is_return = 1;
+			} else {
+				repeated(repeats, line);
+				scan(s->r[13], idx, last,
+				     "  (no unwind tables from here on: return addresses found on the"
+				     " stack, one may be stale)\n",
+				     line);
+				return;
+			}
+		}
+		uintptr_t site = call_site(s->r[15]);
+		if (!site) {
+			repeated(repeats, line);
+			return;
+		}
+		if (s->r[13] <= skip_sp)
+			continue;
+		if (site == last) {
+			repeats++;
+			continue;
+		}
+		repeated(repeats, line);
+		repeats = 0;
+		snprintf(buf, sizeof(buf), "  #%-2d %#" PRIxPTR "  (image +%#" PRIxPTR ")\n", idx++, site,
+			 site - base);
+		line(buf);
+		last = site;
+	}
+	repeated(repeats, line);
+}
+
+/* Starts from here: this function's own frame is skipped, and the frames
+ * up to (fp) (the caller's frame address, as on aarch64) with it. */
+__attribute__((noinline)) void arch_backtrace(uintptr_t fp, void (*line)(const char *))
+{
+	struct unwind_regs s = {0};
+	uint32_t sp;
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	s.r[7] = (uint32_t)(uintptr_t)__builtin_frame_address(0);
+	s.r[13] = sp;
+	s.r[14] = (uint32_t)(uintptr_t)__builtin_return_address(0);
+	s.r[15] = (uint32_t)(uintptr_t)arch_backtrace;
+	unwind(&s, 0, fp, 0, line);
 }
 
 static uint32_t cp15_dfsr(void)
@@ -267,13 +341,14 @@ void arch_trap_fatal(struct trap_frame *f, unsigned long kind)
 		outf("r%-2d %08" PRIx32 "  r%-2d %08" PRIx32 "\n", i, f->r[i], i + 1, f->r[i + 1]);
 	outf("r12 %08" PRIx32 "  sp  %08" PRIx32 "\n", f->r[12], f->sp);
 	outf("lr  %08" PRIx32 "\n", f->lr);
-	out("backtrace (a stack scan: a stale entry is possible; "
-	    "arm-none-eabi-addr2line -f -e build/<board>/hearth.elf <image offset>):\n");
+	out("backtrace (arm-none-eabi-addr2line -f -e build/<board>/hearth.elf <image offset>):\n");
 	outf("  #0  %#010" PRIx32 "  (image +%#" PRIxPTR ")\n", pc, (uintptr_t)pc - base);
-	uintptr_t site = call_site(f->lr);
-	if (site) /* a leaf function may not have saved lr on the stack */
-		outf("  #1  %#" PRIxPTR "  (image +%#" PRIxPTR ")\n", site, site - base);
-	scan(f->sp, site ? 2 : 1, site, out);
+	struct unwind_regs s = {0};
+	memcpy(s.r, f->r, sizeof(f->r));
+	s.r[13] = f->sp;
+	s.r[14] = f->lr;
+	s.r[15] = pc | (uint32_t)thumb;
+	unwind(&s, 1, 0, 1, out);
 	out("*** end of crash report ***\n");
 	board_halt(70);
 }
