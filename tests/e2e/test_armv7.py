@@ -3,7 +3,8 @@
 QEMU's 32-bit virt machine, observed from outside like the aarch64 suites.
 
 The file is a zImage (magic, start, end as loaders read them); the boot report
-(CPU, memory, GICv2 and GICv3, the ARMv7 timer, the virtio devices, entropy);
+(CPU, memory, GICv2 and GICv3, the ARMv7 timer, the virtio devices, entropy)
+and its binding table against the host tool hearth-dt on QEMU's 32-bit DTB;
 entry in HYP mode dropping to SVC; timer interrupts against the host clock;
 deliberate faults give a readable crash report whose PC symbolizes to the
 faulting function and whose backtrace (the unwind tables) names every caller,
@@ -98,6 +99,34 @@ def test_armv7_boot_report_gicv2_virtio():
     check(re.search(r"^store: vda: formatted an empty disk", text, re.M) is not None,
           "the disk was not formatted", b)
     check("net: eth0 MAC 52:54:00:12:34:56" in text, "no network device", b)
+
+
+def binding_lines(lines):
+    """The binding table (the part both firmware and hearth-dt print), /chosen
+    left out (QEMU fills it in for the boot only)."""
+    out = []
+    for line in lines:
+        m = re.match(r"^\s+(/\S*)\s\s(\S+)\s\s->\s(\S+)", line)
+        if m and not m.group(1).startswith("/chosen"):
+            out.append(m.groups())
+    return out
+
+
+def test_armv7_bindings_match_hearth_dt():
+    tool = os.path.join(ROOT, "build", "tools", "hearth-dt")
+    check(os.path.exists(tool), f"{tool} missing (make tools)")
+    dtb = os.path.join(TMP, "virt-arm.dtb")
+    subprocess.run(["qemu-system-arm", "-M", f"virt,gic-version=2,dumpdtb={dtb}", "-cpu",
+                    "cortex-a7", "-m", "64M", "-display", "none", "-device", "virtio-rng-device"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    b = Boot(qemu_cmd(gic=2, mem="64M", args="hearth.test=exit:0", **ARMV7))
+    check(b.wait_exit() == 0, "exit code", b)
+    fw = binding_lines(b.lines())
+    host = binding_lines(subprocess.run([tool, dtb], capture_output=True, text=True,
+                                        check=True).stdout.splitlines())
+    check(len(fw) > 20, f"firmware printed only {len(fw)} binding lines", b)
+    check(fw == host, "firmware and hearth-dt disagree:\n" +
+          "\n".join(f"{a} | {c}" for a, c in zip(fw, host) if a != c), b)
 
 
 def test_armv7_hyp_entry_gicv3():
