@@ -123,7 +123,7 @@ endif
 
 # ARMv7-A (Cortex-A7): Thumb-2 with VFPv4/NEON, hard-float (picolibc's
 # thumb/v7ve+simd/hard multilib), linked at 0 as a static PIE like aarch64.
-# Thumb-2 has no frame chain: unwind tables (about 4% of the image) give the
+# Thumb-2 has no frame chain: unwind tables (about 3% of the image) give the
 # crash report its backtrace.
 # libfdt is Debian's armhf build; its objects say "4-byte enums", ours use
 # the EABI's small ones, and no enum crosses libfdt's API: hence the flag.
