@@ -55,7 +55,11 @@ void board_init(const void *fdt)
 	char buf[64];
 
 	if (!fdt)
+#ifdef __arm__
+		cannot_boot("no device tree was passed (r2 = 0); boot with a DTB");
+#else
 		cannot_boot("no device tree was passed (x0 = 0); boot with a DTB");
+#endif
 	int err = board_dt_check(fdt, fdt_totalsize(fdt) <= (8u << 20) ? fdt_totalsize(fdt) : 0);
 	if (err) {
 		char msg[128];

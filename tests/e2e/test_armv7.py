@@ -137,6 +137,19 @@ def test_armv7_hyp_entry_gicv3():
     banner_checks(b, 128, "gicv3", 2)
 
 
+def test_armv7_no_dtb():
+    # QEMU's generic loader starts the CPU at the image with r2 = 0: no DTB.
+    cmd = qemu_cmd(gic=2, mem="64M", **{**ARMV7, "kernel": None}) + [
+        "-device", f"loader,file={IMAGE_ARMV7},addr=0x40200000,cpu-num=0"]
+    b = Boot(cmd, timeout=30)
+    try:
+        b.wait_for("hearth: cannot boot: no device tree was passed (r2 = 0)")
+        lines = [x for x in b.lines() if x.strip()]
+        check(lines[0].startswith("hearth: cannot boot"), "more than one line before it", b)
+    finally:
+        b.kill()
+
+
 def test_armv7_exit_code_through_semihosting():
     b = Boot(qemu_cmd(gic=2, mem="32M", args="hearth.test=exit:42", **ARMV7))
     check(b.wait_exit() == 42, "semihosting exit code 42 not seen", b)
