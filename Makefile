@@ -283,6 +283,8 @@ run-xen-domu:
 	$(Q)$(MAKE) BOARD=qemu-virt O=build/qemu-virt all
 	$(Q)scripts/run.sh xen-domu build/qemu-virt
 
+include scripts/sdcard.mk
+
 .PHONY: tools
 tools:
 	$(Q)$(MAKE) -f tests/tools.mk
@@ -324,6 +326,7 @@ help:
 	@echo '  make run BOARD=xen  the same image as the dom0 of Xen 4.17 in QEMU (docs/xen.md)'
 	@echo '  make run-xen-domu   Xen 4.17 + a Linux dom0 in QEMU, the image as a PV domU;'
 	@echo '                      type dom0 commands (xl list) on the console (docs/xen.md)'
+	@echo '  make sdcard BOARD=cubieboard2  the SD card image to flash (docs/flashing.md)'
 	@echo '  make test           every test: the builds, host unit suites (ASan+UBSan), then'
 	@echo '                      the end-to-end suites on the real image in QEMU'
 	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations, storage)'

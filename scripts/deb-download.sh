@@ -2,14 +2,18 @@
 # deb-download.sh ARCH PACKAGE: makes sure Debian's binary package PACKAGE for
 # ARCH, at the version third_party.lock pins, is in build/debs/ with the
 # pinned sha256, and prints its path. A private apt state per architecture
-# (build/apt-ARCH), never the system's; one apt at a time (flock).
+# (build/apt-ARCH), never the system's; one apt at a time (flock). ARCH "all"
+# (an architecture-independent package, pinned as "deb all ...") is looked up
+# through the armhf state.
 # Used by fetch-deb.sh (whole package) and fetch-deb-file.sh (one file).
 set -e
 arch=$1 pkg=$2
 [ -n "$pkg" ] || { echo "usage: $0 ARCH PACKAGE" >&2; exit 2; }
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache="$top/build/debs"
-lists="$top/build/apt-$arch"
+aptarch=$arch
+[ "$arch" != all ] || aptarch=armhf
+lists="$top/build/apt-$aptarch"
 mkdir -p "$cache" "$lists/partial"
 
 # The lock pins: deb ARCH PACKAGE VERSION SHA256
@@ -22,11 +26,11 @@ file="$cache/${pkg}_$(echo "$ver" | sed 's/:/%3a/')_$arch.deb"
 exec 9>"$lists/.lock"
 flock 9
 if [ ! -f "$file" ] || ! echo "$sum  $file" | sha256sum -c --status; then
-	o="-oAPT::Sandbox::User=root -oAPT::Architecture=$arch -oAPT::Architectures=$arch"
-	o="$o -oDir::State::Lists=$lists -oDir::Cache=$top/build/apt-cache-$arch"
-	mkdir -p "$top/build/apt-cache-$arch/archives/partial"
+	o="-oAPT::Sandbox::User=root -oAPT::Architecture=$aptarch -oAPT::Architectures=$aptarch"
+	o="$o -oDir::State::Lists=$lists -oDir::Cache=$top/build/apt-cache-$aptarch"
+	mkdir -p "$top/build/apt-cache-$aptarch/archives/partial"
 	if [ ! -f "$lists/.updated" ]; then
-		echo "  FETCH   apt lists for $arch" >&2
+		echo "  FETCH   apt lists for $aptarch" >&2
 		apt-get $o update -qq >&2 && touch "$lists/.updated"
 	fi
 	echo "  FETCH   $pkg:$arch=$ver" >&2

@@ -4,12 +4,15 @@
 # call (well under a second). Needs root (or sudo) only when something is missing.
 # --quiet prints nothing unless it installs. chromium is for the browser tests
 # (tests/browser/: playwright-core from npm drives it, with the machine's Node.js).
+# u-boot-tools, fdisk, dosfstools and mtools build the Cubieboard2's SD card
+# image in a file (scripts/sdcard.sh).
 set -e
 PKGS="make gcc libc6-dev gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu \
 picolibc-aarch64-linux-gnu gcc-arm-none-eabi binutils-arm-none-eabi picolibc-arm-none-eabi \
 device-tree-compiler python3 python3-kconfiglib \
 libfdt-dev qemu-system-arm dpkg-dev curl ca-certificates xz-utils bc tcl \
 libslirp-dev python3-yaml \
+u-boot-tools fdisk dosfstools mtools \
 chromium"
 
 quiet=0

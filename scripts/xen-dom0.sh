@@ -1,19 +1,33 @@
 #!/bin/sh
 # xen-dom0.sh: the Linux dom0 that runs Hearth as a Xen PV domU, all from
-# Debian bookworm arm64 packages pinned in third_party.lock.
+# Debian bookworm packages pinned in third_party.lock: arm64 for the QEMU
+# runs and tests (the default), armhf for the Cubieboard2's SD card.
+#
+#   xen-dom0.sh [--arch arm64|armhf] COMMAND ...
 #
 #   xen-dom0.sh hypervisor   fetch Xen (build/xen/xen-4.17-arm64); print its path
 #   xen-dom0.sh base         make build/xen/dom0/: vmlinuz (Debian's arm64 kernel,
 #                            an uncompressed Image), base.cpio (the dom0's
 #                            initramfs) and linux-domu.cpio (Debian's same kernel
 #                            and a tiny initramfs, to run Linux as the domU)
-#   xen-dom0.sh initrd OUT [--image IMG] [--args ARGS] [--disk] [--echo]
-#                          [--start hearth|linux|none] [--linux]
+#   xen-dom0.sh initrd OUT [--image IMG] [--args ARGS] [--disk | --data-disk ID]
+#                          [--echo] [--start hearth|linux|none] [--linux]
 #                            write OUT = base.cpio + (with --linux) linux-domu.cpio
 #                            + a small per-run cpio: Hearth's image IMG, the xl
 #                            configs (/etc/xen/hearth.cfg with bootargs ARGS and,
 #                            with --disk, dom0's /dev/vda as xvda) and what /init
 #                            starts (default hearth).
+#
+# --arch armhf (scripts/sdcard.sh): the same commands write build/xen-armhf/:
+# xen-4.17-armhf, dom0/vmlinuz (Debian's armmp-lpae zImage: Xen needs an LPAE
+# dom0 on 32-bit ARM) and dom0/base.cpio (no Linux domU). Its modules drive
+# the A20's GMAC and SD controller (and virtio, for QEMU's virt machine in
+# the SD card's test). Its /init also waits for eth0 and the disks, gives the
+# domU a MAC made from eth0's (Xen's 00:16:3e prefix and eth0's last three
+# bytes, so every board differs), keeps a DHCP client running for dom0, and,
+# with `initrd --data-disk ID`, gives the domU as xvda partition 2 of the disk
+# whose MBR holds the 4 bytes ID at offset 440 (the SD card's disk
+# identifier), found at boot whatever Linux calls that disk.
 #
 # The base is cached: rebuilt only when this script, mkcpio.py or the pins of
 # its packages change (build/xen/dom0/stamp). Hearth's image changes every
@@ -33,33 +47,62 @@
 # Leaves out: an SMP dom0, persistent xenstore, anything but vif and phy disks.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
-xendir=$top/build/xen
+arch=arm64
+if [ "$1" = --arch ]; then
+	arch=$2
+	shift 2
+fi
+case $arch in
+arm64)
+	xendir=$top/build/xen
+	kver=6.1.0-50-arm64
+	triplet=aarch64-linux-gnu
+	ldso=ld-linux-aarch64.so.1
+	# Dom0's modules (their dependencies come from each module's modinfo).
+	DOM0_MODS="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc virtio_mmio \
+virtio_net virtio_blk virtio-rng bridge xen-netback xen-blkback"
+	;;
+armhf)
+	xendir=$top/build/xen-armhf
+	kver=6.1.0-50-armmp-lpae
+	triplet=arm-linux-gnueabihf
+	ldso=ld-linux-armhf.so.3
+	# The A20's GMAC (dwmac-sunxi; the Cubieboard2's DT enables it, not the
+	# EMAC) with its PHY's driver first (a PHY binds when the MAC probes), the
+	# SD controller, and virtio for QEMU.
+	DOM0_MODS="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc realtek \
+dwmac-sunxi sunxi-mmc virtio_mmio virtio_net virtio_blk bridge xen-netback xen-blkback"
+	;;
+*)
+	echo "xen-dom0: --arch arm64|armhf" >&2
+	exit 2
+	;;
+esac
 dom0=$xendir/dom0
-kver=6.1.0-50-arm64
-XEN=$xendir/xen-4.17-arm64
+XEN=$xendir/xen-4.17-$arch
 PKGS="linux-image-$kver busybox-static xen-utils-4.17 xenstore-utils \
 libxenmisc4.17 libxencall1 libxenevtchn1 libxenforeignmemory1 libxengnttab1 \
 libxenstore4 libxentoollog1 libxentoolcore1 libxendevicemodel1 libxenhypfs1 \
 libyajl2 libc6 zlib1g libuuid1 libfdt1 libgcc-s1"
-# Dom0's modules (their dependencies come from each module's modinfo).
-DOM0_MODS="xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc virtio_mmio \
-virtio_net virtio_blk virtio-rng bridge xen-netback xen-blkback"
 DOMU_MODS="xen-netfront"
 # The Xen programs dom0 runs (their libraries: NEEDED entries, transitively).
 XEN_BINS="xl xenstored xenconsoled xenconsole xen-init-dom0 libxl-save-helper"
+# Any binutils readelf reads both ELF classes; CROSS_COMPILE may name a
+# bare-metal toolchain when the board is 32-bit.
 READELF=${CROSS_COMPILE:-aarch64-linux-gnu-}readelf
+[ "$arch" = arm64 ] || READELF=aarch64-linux-gnu-readelf
 
 die() { echo "xen-dom0: $*" >&2; exit 1; }
 
 hypervisor() {
-	"$top/scripts/fetch-deb-file.sh" arm64 xen-hypervisor-4.17-arm64 ./boot/xen-4.17-arm64 "$XEN"
+	"$top/scripts/fetch-deb-file.sh" "$arch" "xen-hypervisor-4.17-$arch" "./boot/xen-4.17-$arch" "$XEN"
 }
 
 stamp() {
 	{
 		sha256sum "$top/scripts/xen-dom0.sh" "$top/scripts/mkcpio.py" | cut -d' ' -f1
 		for p in $PKGS; do
-			awk -v p="$p" '$1=="deb" && $2=="arm64" && $3==p' "$top/third_party.lock"
+			awk -v a="$arch" -v p="$p" '$1=="deb" && $2==a && $3==p' "$top/third_party.lock"
 		done
 	} | sha256sum | cut -d' ' -f1
 }
@@ -68,7 +111,7 @@ stamp() {
 
 # find_lib NAME: the library NAME in the extracted packages.
 find_lib() {
-	for d in lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu; do
+	for d in "lib/$triplet" "usr/lib/$triplet"; do
 		[ -e "$pk/$d/$1" ] && { echo "$pk/$d/$1"; return 0; }
 	done
 	return 1
@@ -87,7 +130,7 @@ add_libs() {
 			case " $libs_seen " in *" $lib "*) continue ;; esac
 			libs_seen="$libs_seen $lib"
 			p=$(find_lib "$lib") || die "$f needs $lib, which no pinned package has"
-			cp -L "$p" "$root/lib/aarch64-linux-gnu/$lib"
+			cp -L "$p" "$root/lib/$triplet/$lib"
 			queue="$queue $p"
 		done
 	done
@@ -139,6 +182,61 @@ EOF
 	chmod 755 "$root/usr/share/udhcpc/default.script"
 }
 
+# The middle of the armhf dom0's /init (write_dom0_files): a real board's
+# devices, the domU's MAC and disk, the bridge and a DHCP client that stays.
+write_board_init() {
+	cat >>"$root/init" <<'EOF'
+# The board's drivers probe in the background: wait for them.
+wait_for() { # SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
+	t=$(($1 * 10))
+	shift
+	until "$@"; do
+		[ "$t" -gt 0 ] || return 1
+		t=$((t - 1))
+		sleep 0.1
+	done
+}
+wait_for 10 test -e /sys/class/net/eth0 || say "no eth0 after 10 s: the domU has no network"
+# The domU's MAC: Xen's prefix and the last three bytes of eth0's (U-Boot
+# makes that one from the A20's chip id), so that each board has its own.
+if read -r mac </sys/class/net/eth0/address 2>/dev/null; then
+	sed -i "s/mac=00:16:3e:48:45:01/mac=00:16:3e:${mac#*:*:*:}/" /etc/xen/hearth.cfg
+fi
+# Hearth's disk: partition 2 of the disk whose MBR has the disk identifier
+# $DATA_DISK (4 bytes at offset 440): the SD card, whatever its name.
+data_part() {
+	for d in /sys/block/*; do
+		n=${d##*/}
+		[ "$(dd if="/dev/$n" bs=1 skip=440 count=4 2>/dev/null)" = "$DATA_DISK" ] || continue
+		for p in "$d/$n"*; do
+			[ "$(cat "$p/partition" 2>/dev/null)" = 2 ] && echo "/dev/${p##*/}" && return 0
+		done
+	done
+	return 1
+}
+if [ -n "$DATA_DISK" ]; then
+	if wait_for 10 data_part >/dev/null; then
+		part=$(data_part)
+		ln -sf "$part" /dev/hearth-data
+		say "data partition: $part (disk id $DATA_DISK), the domU's xvda"
+	else
+		sed -i '/^disk = /d' /etc/xen/hearth.cfg
+		say "no partition 2 on a disk with id $DATA_DISK: the domU has no disk"
+	fi
+fi
+# The bridge: eth0 and every domU vif. Dom0's DHCP client keeps running (it
+# renews the lease); after 10 s without a lease it goes on trying in the
+# background.
+ip link set lo up
+brctl addbr xenbr0
+brctl addif xenbr0 eth0
+ip link set eth0 up
+ip link set xenbr0 up
+udhcpc -i xenbr0 -b -t 5 -T 2 -s /usr/share/udhcpc/default.script >/tmp/udhcpc.log 2>&1 ||
+	say "no DHCP client on xenbr0"
+EOF
+}
+
 # The dom0's own files: /init, the domU helper, the hotplug scripts.
 write_dom0_files() {
 	mkdir -p "$root/etc/xen/scripts" "$root/bin"
@@ -168,6 +266,9 @@ xen-init-dom0 >/var/log/xen/xen-init-dom0.log 2>&1 || say "xen-init-dom0 failed"
 xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
 	say "xenconsoled failed"
 say "xenstored and xenconsoled up"
+EOF
+	if [ "$arch" = arm64 ]; then
+		cat >>"$root/init" <<'EOF'
 # The bridge: eth0 (QEMU's virtio-net) and every domU vif.
 ip link set lo up
 brctl addbr xenbr0
@@ -177,6 +278,13 @@ ip link set xenbr0 up
 # Dom0 leases first, so the domU gets the next address (10.0.2.16).
 udhcpc -i xenbr0 -q -n -t 10 -T 1 -s /usr/share/udhcpc/default.script >/tmp/udhcpc.log 2>&1 ||
 	say "no DHCP lease on xenbr0"
+EOF
+	else
+		write_board_init
+		sed -i -e "s|/lib/aarch64-linux-gnu|/lib/$triplet|" \
+			-e "s|^# Hearth's test dom0:|# Hearth's dom0 on the board:|" "$root/init"
+	fi
+	cat >>"$root/init" <<'EOF'
 say "network: $(ip -4 -o addr show xenbr0 | awk '{print $4}')"
 say "ready: commands on this console as '@ID COMMAND', answers 'dom0@ID| ...' and 'dom0@ID rc=N'"
 [ "$AUTOSTART" = none ] || domu start "$AUTOSTART" || true
@@ -366,7 +474,7 @@ EOF
 skeleton() {
 	root=$1
 	mkdir -p "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/run" "$root/var" \
-		"$root/etc" "$root/root" "$root/lib/modules" "$root/lib/aarch64-linux-gnu" \
+		"$root/etc" "$root/root" "$root/lib/modules" "$root/lib/$triplet" \
 		"$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin"
 	ln -s ../run "$root/var/run"
 	: >"$root/etc/modules.load"
@@ -376,7 +484,8 @@ base() {
 	mkdir -p "$dom0"
 	want=$(stamp)
 	if [ -f "$dom0/stamp" ] && [ "$(cat "$dom0/stamp")" = "$want" ] &&
-		[ -f "$dom0/base.cpio" ] && [ -f "$dom0/linux-domu.cpio" ] && [ -f "$dom0/vmlinuz" ]; then
+		[ -f "$dom0/base.cpio" ] && [ -f "$dom0/vmlinuz" ] &&
+		{ [ "$arch" != arm64 ] || [ -f "$dom0/linux-domu.cpio" ]; }; then
 		return 0
 	fi
 	exec 8>"$dom0/.lock"
@@ -385,14 +494,14 @@ base() {
 	if [ -f "$dom0/stamp" ] && [ "$(cat "$dom0/stamp")" = "$want" ]; then
 		return 0
 	fi
-	echo "  DOM0    $dom0 (Debian's arm64 kernel, busybox, Xen 4.17 tools)" >&2
+	echo "  DOM0    $dom0 (Debian's $arch kernel, busybox, Xen 4.17 tools)" >&2
 	tmp=$dom0/tmp.$$
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	trap 'rm -rf "$tmp"' EXIT
 	pk=$tmp/pkgs
 	for p in $PKGS; do
-		deb=$("$top/scripts/deb-download.sh" arm64 "$p")
+		deb=$("$top/scripts/deb-download.sh" "$arch" "$p")
 		dpkg-deb -x "$deb" "$pk"
 	done
 	find "$pk/lib/modules/$kver" -name '*.ko' | while read -r f; do
@@ -412,34 +521,37 @@ base() {
 		ln -s xenstore "$root/usr/bin/xenstore-$c"
 	done
 	# The dynamic linker, where the programs' PT_INTERP says.
-	cp -L "$pk/lib/ld-linux-aarch64.so.1" "$root/lib/ld-linux-aarch64.so.1"
-	libs_seen=ld-linux-aarch64.so.1
+	cp -L "$pk/lib/$ldso" "$root/lib/$ldso"
+	libs_seen=$ldso
 	# shellcheck disable=SC2046
 	add_libs $(for b in $XEN_BINS; do echo "$root/usr/lib/xen-4.17/bin/$b"; done) "$root/usr/bin/xenstore"
 	# glibc's pthread_cancel (xl's threads) dlopens libgcc_s.
-	cp -L "$(find_lib libgcc_s.so.1)" "$root/lib/aarch64-linux-gnu/"
+	cp -L "$(find_lib libgcc_s.so.1)" "$root/lib/$triplet/"
 	mods_seen=
 	for m in $DOM0_MODS; do add_module "$m"; done
 	write_udhcpc_script
 	write_dom0_files
 	/usr/bin/python3 "$top/scripts/mkcpio.py" "$tmp/base.cpio" "$root" --dev /dev/console:c:5:1
 
-	# The Linux domU: its own initramfs, then a cpio that puts the kernel and
-	# that initramfs where dom0's /etc/xen/linux.cfg expects them.
-	root=$tmp/domu
-	skeleton "$root"
-	add_busybox
-	mods_seen=
-	for m in $DOMU_MODS; do add_module "$m"; done
-	write_udhcpc_script
-	write_linux_domu_files
-	mkdir -p "$tmp/linux/etc/hearth/linux"
-	/usr/bin/python3 "$top/scripts/mkcpio.py" "$tmp/linux/etc/hearth/linux/initrd" "$root" \
-		--dev /dev/console:c:5:1
-	cp "$pk/boot/vmlinuz-$kver" "$tmp/linux/etc/hearth/linux/Image"
-	/usr/bin/python3 "$top/scripts/mkcpio.py" "$tmp/linux-domu.cpio" "$tmp/linux"
+	# The Linux domU (arm64 only): its own initramfs, then a cpio that puts the
+	# kernel and that initramfs where dom0's /etc/xen/linux.cfg expects them.
+	if [ "$arch" = arm64 ]; then
+		root=$tmp/domu
+		skeleton "$root"
+		add_busybox
+		mods_seen=
+		for m in $DOMU_MODS; do add_module "$m"; done
+		write_udhcpc_script
+		write_linux_domu_files
+		mkdir -p "$tmp/linux/etc/hearth/linux"
+		/usr/bin/python3 "$top/scripts/mkcpio.py" "$tmp/linux/etc/hearth/linux/initrd" "$root" \
+			--dev /dev/console:c:5:1
+		cp "$pk/boot/vmlinuz-$kver" "$tmp/linux/etc/hearth/linux/Image"
+		/usr/bin/python3 "$top/scripts/mkcpio.py" "$tmp/linux-domu.cpio" "$tmp/linux"
+		mv "$tmp/linux-domu.cpio" "$dom0/"
+	fi
 
-	mv "$tmp/base.cpio" "$tmp/linux-domu.cpio" "$dom0/"
+	mv "$tmp/base.cpio" "$dom0/"
 	cp "$pk/boot/vmlinuz-$kver" "$dom0/vmlinuz"
 	echo "$want" >"$dom0/stamp"
 	rm -rf "$tmp"
@@ -451,12 +563,14 @@ base() {
 initrd() {
 	out=$1
 	shift
-	image=$top/build/qemu-virt/hearth.img args='' disk=0 echo=0 start=hearth linux=0
+	image=$top/build/qemu-virt/hearth.img args='' disk=0 echo=0 start=hearth linux=0 datadisk=
+	[ "$arch" = arm64 ] || image=$top/build/cubieboard2/hearth.img
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--image) image=$2 && shift ;;
 		--args) args=$2 && shift ;;
 		--disk) disk=1 ;;
+		--data-disk) datadisk=$2 && shift ;;
 		--echo) echo=1 ;;
 		--start) start=$2 && shift ;;
 		--linux) linux=1 ;;
@@ -466,6 +580,12 @@ initrd() {
 	done
 	case $start in hearth | none) ;; linux) linux=1 ;; *) die "--start hearth|linux|none" ;; esac
 	case $args in *'"'* | *"'"*) die "bootargs may not contain quotes" ;; esac
+	[ "$arch" = arm64 ] || [ "$linux" = 0 ] || die "no Linux domU for $arch"
+	case $datadisk in
+	"") ;;
+	[A-Za-z0-9][A-Za-z0-9][A-Za-z0-9][A-Za-z0-9]) [ "$disk" = 0 ] || die "--disk or --data-disk" ;;
+	*) die "--data-disk takes 4 letters or digits (the MBR disk identifier's bytes)" ;;
+	esac
 	[ -f "$image" ] || die "no Hearth image $image (make -j2 builds build/qemu-virt/hearth.img)"
 	base
 	mkdir -p "$(dirname "$out")"
@@ -484,11 +604,20 @@ initrd() {
 		if [ "$disk" = 1 ]; then
 			echo "disk = [ 'format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/hearth-block,target=/dev/vda' ]"
 		fi
+		if [ -n "$datadisk" ]; then
+			# /init links /dev/hearth-data to the partition it finds.
+			echo "disk = [ 'format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/hearth-block,target=/dev/hearth-data' ]"
+		fi
 		echo "extra = \"$args\""
 		echo 'on_poweroff = "destroy"'
-		echo 'on_crash = "destroy"'
+		if [ "$arch" = arm64 ]; then
+			echo 'on_crash = "destroy"'
+		else
+			# A device nobody watches: a crashed Hearth comes back.
+			echo 'on_crash = "restart"'
+		fi
 	} >"$run/etc/xen/hearth.cfg"
-	{
+	[ "$arch" != arm64 ] || {
 		echo 'name = "linux"'
 		echo 'kernel = "/etc/hearth/linux/Image"'
 		echo 'ramdisk = "/etc/hearth/linux/initrd"'
@@ -502,6 +631,7 @@ initrd() {
 	{
 		echo "AUTOSTART=$start"
 		echo "ECHO=$echo"
+		[ -z "$datadisk" ] || echo "DATA_DISK=$datadisk"
 	} >"$run/etc/hearth/run.conf"
 	/usr/bin/python3 "$top/scripts/mkcpio.py" "$run.cpio" "$run"
 	if [ "$linux" = 1 ]; then
