@@ -5,7 +5,8 @@ QEMU's 32-bit virt machine, observed from outside like the aarch64 suites.
 The file is a zImage (magic, start, end as loaders read them); the boot report
 (CPU, memory, GICv2 and GICv3, the ARMv7 timer, the virtio devices, entropy)
 and its binding table against the host tool hearth-dt on QEMU's 32-bit DTB;
-entry in HYP mode dropping to SVC; timer interrupts against the host clock;
+entry in HYP mode dropping to SVC; an Allwinner H3 board (QEMU's orangepi-pc with
+Linux's DTB: the A20's 16550 UART and GIC-400); timer interrupts against the host clock;
 deliberate faults give a readable crash report whose PC symbolizes to the
 faulting function and whose backtrace (the unwind tables) names every caller,
 and the semihosting exit codes; HTTPS over the forwarded
@@ -203,6 +204,44 @@ def test_armv7_crash_panic():
     names = [symbol(f) for f in frames]
     check(names == ["crash", "hearth_main", "arch_start"],
           f"the panic's backtrace is not its callers: {names}", b)
+
+
+def h3_dtb():
+    """Orange Pi PC's DTB (Allwinner H3) from Debian's armhf kernel package,
+    the one third_party.lock pins for the A20's (tests/unit/fetch-dtbs.sh)."""
+    pkg = next(line.split()[2] for line in open(os.path.join(ROOT, "third_party.lock"))
+               if re.match(r"deb armhf linux-image-\S+-armmp ", line))
+    dest = os.path.join(ROOT, "build", "dtbs", "sun8i-h3-orangepi-pc.dtb")
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    subprocess.run([os.path.join(ROOT, "scripts", "fetch-deb-file.sh"), "armhf", pkg,
+                    "./usr/lib/linux-image-*/sun8i-h3-orangepi-pc.dtb", dest], check=True)
+    return dest
+
+
+def test_armv7_allwinner_h3():
+    # The closest QEMU has to the A20: an Allwinner H3 (Cortex-A7) with the same
+    # DesignWare 16550 UART and GIC-400 at the same addresses, entered in HYP,
+    # its devices from Linux's own DTB for the board; no virtio, no rng.
+    extra = ["-dtb", h3_dtb()]
+    b = Boot(qemu_cmd(machine="orangepi-pc", gic=None, mem="1G", smp=4, rng=False,
+                      args="hearth.test=sleep:300", extra=extra, **ARMV7))
+    sleep_checks(b, 300)
+    check(b.wait_exit() == 0, "exit code", b)
+    text = b.text()
+    for want in ["model:    Xunlong Orange Pi PC", "/soc/serial@1c28000  snps,dw-apb-uart  -> ns16550 [ok]",
+                 "arm,gic-400  -> gicv2 [ok]", "/timer  arm,armv7-timer  -> arch_timer [ok]",
+                 "-> psci [ok]", "entropy:  NONE"]:
+        check(want in text, f"no {want!r}", b)
+    check(re.search(r"cpu:\s+Cortex-A7 r\d+p\d+ \(armv7, Thumb-2\), EL1 \(entered at EL2\)", text)
+          is not None, "cpu line wrong", b)
+    check(re.search(r"memory:\s+0x40000000-0x80000000 \(1024 MiB\)", text) is not None,
+          "memory line wrong", b)
+    # A crash report through the 16550.
+    b = Boot(qemu_cmd(machine="orangepi-pc", gic=None, mem="1G", smp=4, rng=False,
+                      args="hearth.crash=null", extra=extra, **ARMV7))
+    check(b.wait_exit() == 70, "crash exit code", b)
+    check("*** HEARTH CRASH: data abort ***" in b.text() and "*** end of crash report ***" in b.text(),
+          "no crash report on the 16550", b)
 
 
 def test_armv7_https():
