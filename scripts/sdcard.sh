@@ -58,8 +58,9 @@ RAM_SIZE=$((0x40000000))
 LOAD_LIMIT=$((0x60000000))
 XEN_ARGS="console=dtuart dtuart=serial0 dom0_mem=256M${SDCARD_XEN_ARGS:+ $SDCARD_XEN_ARGS}"
 # clk_ignore_unused: dom0 does not see the UART Xen keeps, and would turn
-# off its clock as unused.
-DOM0_ARGS="console=hvc0 clk_ignore_unused panic=10${SDCARD_DOM0_ARGS:+ $SDCARD_DOM0_ARGS}"
+# off its clock as unused. quiet: the serial line is slow, and the lines
+# that matter to an owner are Hearth's (dom0's /init prints its own).
+DOM0_ARGS="console=hvc0 clk_ignore_unused panic=10 quiet${SDCARD_DOM0_ARGS:+ $SDCARD_DOM0_ARGS}"
 
 work=$out/sdcard
 rm -rf "$work/boot"
@@ -165,7 +166,7 @@ total=$((data_start + data_size))
 uboot_end=$((8192 + $(size "$work/u-boot-sunxi-with-spl.bin")))
 [ "$uboot_end" -le "$boot_start" ] || die "U-Boot runs into partition 1"
 rm -f "$work/boot.fat"
-mkfs.fat -C -n HEARTH-BOOT -i 48525448 --invariant -h $((boot_start / 512)) \
+mkfs.fat -C -n HEARTH-BOOT --invariant -h $((boot_start / 512)) \
 	"$work/boot.fat" $((boot_size / 1024)) >/dev/null
 touch -d "@$epoch" "$work/boot/"*
 MTOOLS_SKIP_CHECK=1 mcopy -m -i "$work/boot.fat" \

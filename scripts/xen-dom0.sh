@@ -186,6 +186,7 @@ EOF
 # devices, the domU's MAC and disk, the bridge and a DHCP client that stays.
 write_board_init() {
 	cat >>"$root/init" <<'EOF'
+say "kernel command line: $(cat /proc/cmdline)"
 # The board's drivers probe in the background: wait for them.
 wait_for() { # SECONDS COMMAND...: until COMMAND succeeds, at most SECONDS
 	t=$(($1 * 10))

@@ -439,7 +439,7 @@ def test_boots_in_qemu():
         b.wait_for("hearth: starting Xen", timeout=30)
         b.wait_for(f"(XEN) Loading d0 kernel from boot module @ {kernel:016x}", timeout=30)
         b.wait_for(f"(XEN) Loading ramdisk from boot module @ {initrd:016x}", timeout=30)
-        b.wait_for("Kernel command line: console=hvc0 clk_ignore_unused", timeout=60)
+        b.wait_for("kernel command line: console=hvc0 clk_ignore_unused", timeout=60)
         b.wait_for("data partition: /dev/vda2 (disk id Hrth), the domU's xvda", timeout=60)
         b.wait_for("domU hearth created", timeout=60)
         # The domU's MAC: Xen's prefix and eth0's last three bytes.
