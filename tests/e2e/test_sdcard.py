@@ -273,6 +273,23 @@ def test_dtb():
     check(get("/soc/ethernet@1c0b000", "status") == "disabled", "the EMAC is enabled too")
     check(get("/soc/mmc@1c0f000", "compatible").split()[0] == "allwinner,sun7i-a20-mmc" and
           get("/soc/mmc@1c0f000", "status") == "okay", "the SD slot's controller is not enabled")
+    # What Xen itself drives on the board (it cannot run on an A20 here):
+    # Xen's binary knows the GIC, the UART behind serial0, the timer and the
+    # SoC, and the /chosen bindings the boot script writes.
+    xen = boot_file("xen")
+    uart = get("/aliases", "serial0")
+    # The root's interrupt-parent is the GIC (a phandle).
+    parent = get("/", "interrupt-parent", "x")
+    gic = [n for n in run(["fdtget", "-l", path, "/soc"], text=True).split()
+           if n.startswith("interrupt-controller@") and
+           subprocess.run(["fdtget", "-t", "x", path, f"/soc/{n}", "phandle"],
+                          capture_output=True, text=True).stdout.strip() == parent]
+    check(len(gic) == 1, f"no GIC: the root's interrupt-parent is {parent}")
+    wanted = [get(f"/soc/{gic[0]}", "compatible").split()[0], get(uart, "compatible").split()[0],
+              get("/timer", "compatible").split()[0], get("/", "compatible").split()[-1],
+              "multiboot,kernel", "multiboot,ramdisk", "xen,xen-bootargs", "xen,dom0-bootargs"]
+    for compat in wanted:
+        check(compat.encode() + b"\0" in xen, f"Xen 4.17 armhf does not know {compat!r}")
 
 
 def test_boot_script():
