@@ -12,7 +12,7 @@ faulting function and whose backtrace (the unwind tables) names every caller,
 and the semihosting exit codes; HTTPS over the forwarded
 port with the certificate the console printed (test_net's own checks, on this
 image); data written on a virtio-blk disk survives a reboot (test_storage's
-helpers). E2E_ONLY=name,... runs a subset.
+helpers); `make run BOARD=cubieboard2`. E2E_ONLY=name,... runs a subset.
 """
 import json
 import os
@@ -23,7 +23,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import ARMV7, IMAGE_ARMV7, ROOT, Boot, Runner, check, qemu_cmd  # noqa: E402
+from harness import (ARMV7, IMAGE_ARMV7, ROOT, Boot, MakeRun, Runner, check, free_port,  # noqa: E402
+                     qemu_cmd)
 import test_net  # noqa: E402
 import test_storage  # noqa: E402
 
@@ -265,6 +266,24 @@ def test_armv7_https():
     finally:
         test_net.DEV = None
         d.stop()
+
+
+def test_armv7_make_run():
+    # `make run BOARD=cubieboard2` as a script starts it: the recipe in
+    # scripts/run.sh, its forwarded ports, the redirect from the HTTP one.
+    https, http = free_port(), free_port()
+    b = MakeRun({"BOARD": "cubieboard2", "HEARTH_MEM": "64M", "HEARTH_DISK": "none",
+                 "HEARTH_HTTPS_PORT": str(https), "HEARTH_HTTP_PORT": str(http)})
+    try:
+        b.wait_for("hearth: serving https://")
+        check(re.search(r"cpu:\s+Cortex-A7 .*\(armv7, Thumb-2\)", b.text()) is not None,
+              "make run did not boot the ARMv7 image", b)
+        r = subprocess.run(["curl", "-sSkL", "--max-time", "20",
+                            f"http://127.0.0.1:{http}/api/v1/health"], capture_output=True, text=True)
+        check(r.returncode == 0 and json.loads(r.stdout)["board"] == "cubieboard2",
+              f"health through the forwarded ports: {r.stdout} {r.stderr}", b)
+    finally:
+        b.kill()
 
 
 def test_armv7_data_survives_reboot():
