@@ -5,11 +5,11 @@ QEMU's 32-bit virt machine, observed from outside like the aarch64 suites.
 The file is a zImage (magic, start, end as loaders read them); the boot report
 (CPU, memory, GICv2 and GICv3, the ARMv7 timer, the virtio devices, entropy)
 and its binding table against the host tool hearth-dt on QEMU's 32-bit DTB;
-entry in HYP mode dropping to SVC; an Allwinner H3 board (QEMU's orangepi-pc with
-Linux's DTB: the A20's 16550 UART and GIC-400); timer interrupts against the host clock;
-deliberate faults give a readable crash report whose PC symbolizes to the
-faulting function and whose backtrace (the unwind tables) names every caller,
-and the semihosting exit codes; HTTPS over the forwarded
+entry in HYP mode dropping to SVC; an Allwinner H3 board (QEMU's orangepi-pc
+with Linux's DTB: the A20's 16550 UART and GIC-400); timer interrupts against
+the host clock; deliberate faults give a readable crash report whose PC
+symbolizes to the faulting function and whose backtrace (the unwind tables)
+names every caller, and the semihosting exit codes; HTTPS over the forwarded
 port with the certificate the console printed (test_net's own checks, on this
 image); data written on a virtio-blk disk survives a reboot (test_storage's
 helpers); `make run BOARD=cubieboard2`. E2E_ONLY=name,... runs a subset.
