@@ -33,7 +33,7 @@
 # Xen, dom0 and Hearth and keeps Hearth's data (docs/flashing.md).
 #
 # Environment: SDCARD_BOOT_MB (64) and SDCARD_DATA_MB (256) size the
-# partitions; HEARTH_ARGS are Hearth's bootargs; SDCARD_XEN_ARGS and
+# partitions; SDCARD_HEARTH_ARGS are Hearth's bootargs; SDCARD_XEN_ARGS and
 # SDCARD_DOM0_ARGS are added to Xen's and dom0's command lines.
 # Needs no root: the image is a sparse file; sfdisk, mkfs.fat and mtools work
 # on files. Leaves out: other boards, a bmap, growing the data partition.
@@ -74,7 +74,7 @@ mkdir -p "$work/boot"
 xen=$("$top/scripts/xen-dom0.sh" --arch armhf hypervisor)
 # Shell-quoted: the arguments may be empty.
 "$top/scripts/xen-dom0.sh" --arch armhf initrd "$work/initrd.cpio" --image "$image" \
-	--data-disk Hrth --echo --args "${HEARTH_ARGS:-}"
+	--data-disk Hrth --echo --args "${SDCARD_HEARTH_ARGS:-}"
 cp "$xen" "$work/boot/xen"
 cp "$top/build/xen-armhf/dom0/vmlinuz" "$work/boot/vmlinuz"
 cp "$work/$dtb" "$work/boot/$dtb"

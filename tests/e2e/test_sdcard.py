@@ -17,6 +17,8 @@ for that machine (u-boot-qemu) finds the card as a virtio disk and runs the
 card's own boot.scr, which loads the card's Xen, dom0 kernel and initramfs;
 Xen starts dom0, whose /init finds the data partition by the MBR's disk id,
 bridges the (virtio) network and starts Hearth's ARMv7 image as the PV domU.
+After HTTPS health, the update image is written over the used card and the
+card boots again: Hearth's store and TLS identity are still there.
 The one file swapped in the copy is the DTB: QEMU's own (dumped for the same
 machine), with the A20's `serial0` alias added and its PCIe host removed
 (the A20 has none, and dom0 stalls probing QEMU's ECAM above 4 GiB). The
@@ -479,6 +481,20 @@ def test_boots_in_qemu():
             if line.startswith("dom0: ["):
                 check(" failed" not in line and ": no " not in line, f"dom0 complains: {line}", b)
         print(f"   card to HTTPS in QEMU: {t:.1f} s (U-Boot, Xen, dom0, Hearth as domU)")
+        fp = re.search(r"TLS certificate SHA-256 fingerprint (\S+)", b.text()).group(1)
+        b.kill()
+        # An upgrade: the update image written over the used card, as
+        # docs/flashing.md says. Hearth's store and identity must survive.
+        subprocess.run(["dd", f"if={UPDATE}", f"of={card}", "bs=1M", "conv=notrunc,sparse", "status=none"],
+                       check=True)
+        run(["mcopy", "-o", "-i", boot, dtb, f"::/{DTB}"], env=MTOOLS)
+        b = Boot(cmd, timeout=120)
+        b.wait_for("hearth| store: vda:", timeout=90)
+        store = [ln for ln in b.lines() if "hearth| store: vda:" in ln][0]
+        check("formatted" not in store and "integrity ok" in store,
+              f"after the update image the store is not the old one: {store}", b)
+        b.wait_for("TLS certificate SHA-256 fingerprint", timeout=30)
+        check(f"fingerprint {fp}" in b.text(), "the device's TLS identity changed across the update", b)
     finally:
         if b:
             b.kill()
