@@ -72,7 +72,7 @@ mkdir -p "$work/boot"
 "$top/scripts/fetch-deb-file.sh" armhf "linux-image-$kver" \
 	"./usr/lib/linux-image-$kver/$dtb" "$work/$dtb"
 xen=$("$top/scripts/xen-dom0.sh" --arch armhf hypervisor)
-# Shell-quoted: the arguments may be empty.
+# --echo: a person types on the board's console.
 "$top/scripts/xen-dom0.sh" --arch armhf initrd "$work/initrd.cpio" --image "$image" \
 	--data-disk Hrth --echo --args "${SDCARD_HEARTH_ARGS:-}"
 cp "$xen" "$work/boot/xen"
@@ -89,6 +89,9 @@ hex() { printf '0x%08x' "$1"; }
 # (offset 0x2c: the image and its bss), which bootz reserves too.
 xen_end=$(od -An -tu4 -j44 -N4 "$work/boot/xen" | tr -d ' ')
 [ "$xen_end" -ge "$(size "$work/boot/xen")" ] || die "xen: no zImage header"
+# From RAM + 64 MiB up: clear of the addresses U-Boot uses itself before
+# the script runs (scriptaddr 0x43100000, where boot.scr sits, and the other
+# *_addr_r up to 0x43300000).
 xen_addr=$((RAM_START + 0x04000000))
 # The DTB grows by `fdt resize 8192` (rounded to 4 KiB).
 fdt_addr=$(align $((xen_addr + xen_end)))
