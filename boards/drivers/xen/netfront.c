@@ -384,6 +384,10 @@ static void tx_reclaim(void)
 	for (;;) {
 		uint32_t prod = nf.tx->h.rsp_prod;
 		arch_rmb();
+		if (prod - nf.tx_cons > nf.tx_prod - nf.tx_cons) { /* more answers than requests */
+			disconnect("tx ring index out of range");
+			return;
+		}
 		while (nf.tx_cons != prod) {
 			struct tx_rsp r = nf.tx->ring[nf.tx_cons++ & (TX_RING - 1)].rsp;
 			if (r.status == NETIF_RSP_NULL)
@@ -410,6 +414,8 @@ static int nf_tx(struct netdev *nd, const void *frame, size_t len)
 	if (len > 1514 + 4)
 		return -EMSGSIZE;
 	tx_reclaim();
+	if (nf.state != NF_CONNECTED)
+		return -ENETDOWN; /* the backend broke the ring: disconnected */
 	int id = -1;
 	for (int i = 0; i < TX_BUFS; i++)
 		if (!nf.tx_busy[(nf.tx_prod + (uint32_t)i) % TX_BUFS]) {
@@ -445,7 +451,7 @@ static void nf_poll(struct netdev *nd)
 	for (;;) {
 		uint32_t prod = nf.rx->h.rsp_prod;
 		arch_rmb();
-		if (prod - nf.rx_cons > RX_RING) { /* a backend that lies about its index */
+		if (prod - nf.rx_cons > nf.rx_prod - nf.rx_cons) { /* more answers than buffers */
 			disconnect("rx ring index out of range");
 			return;
 		}
