@@ -112,24 +112,33 @@ int store_device_add(const char *name, const uint8_t hash[32], int64_t *id)
 	return 0;
 }
 
-int store_device_hash(int64_t id, uint8_t hash[32], int *revoked)
+/* Steps a prepared, bound statement whose first column is a 32-byte token
+ * hash (and whose second, when (flag) is asked for, an integer); finalizes
+ * it. 0, -ENOENT when no such row, or the store's error. */
+static int hash_row(sqlite3_stmt *st, int rc, uint8_t hash[32], int *flag)
 {
-	sqlite3_stmt *st;
-	int err = prep("SELECT token_hash, revoked_ns IS NOT NULL FROM devices WHERE id = ?", &st);
-	if (err)
-		return err;
-	int rc = sqlite3_bind_int64(st, 1, id);
+	int err;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
 		memcpy(hash, sqlite3_column_blob(st, 0), 32);
-		*revoked = sqlite3_column_int(st, 1);
+		if (flag)
+			*flag = sqlite3_column_int(st, 1);
 		err = 0;
 	} else {
 		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? -ENOENT : store_errno(rc);
 	}
 	sqlite3_finalize(st);
 	return err;
+}
+
+int store_device_hash(int64_t id, uint8_t hash[32], int *revoked)
+{
+	sqlite3_stmt *st;
+	int err = prep("SELECT token_hash, revoked_ns IS NOT NULL FROM devices WHERE id = ?", &st);
+	if (err)
+		return err;
+	return hash_row(st, sqlite3_bind_int64(st, 1, id), hash, revoked);
 }
 
 int store_device_revoke(int64_t id)
@@ -156,17 +165,7 @@ int store_service_hash(const char *id, uint8_t hash[32])
 	int err = prep("SELECT credential_hash FROM services WHERE id = ?", &st);
 	if (err)
 		return err;
-	int rc = text(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
-		memcpy(hash, sqlite3_column_blob(st, 0), 32);
-		err = 0;
-	} else {
-		err = rc == SQLITE_ROW || rc == SQLITE_DONE ? -ENOENT : store_errno(rc);
-	}
-	sqlite3_finalize(st);
-	return err;
+	return hash_row(st, text(st, 1, id), hash, NULL);
 }
 
 /* ---- records ---- */
