@@ -853,20 +853,95 @@ int hub_approval_decide(struct http_req *req, struct http_resp *resp, void *arg)
 
 /* ---- budgets ----------------------------------------------------------------- */
 
+/* Whether permit (p)'s principal scope names (service) (or any service). */
+static bool names_service(const struct policy *p, const char *service)
+{
+	const struct policy_scope *s = &p->principal;
+	if (s->op == SCOPE_ANY || s->op == SCOPE_IS)
+		return true;
+	return s->uid.id && s->uid.ilen == strlen(service) && !memcmp(s->uid.id, service, s->uid.ilen);
+}
+
+/* The limit the active set puts on (service, kind, window): the smallest
+ * @budget (kind epsilon) or @rate of the permits that name the service, as
+ * parsed with the set (the obligations the pipeline enforces); -1 if none. */
+static double limit_of(const struct loaded_set *ls, const char *service, bool rate, int64_t window)
+{
+	double lim = -1;
+	for (uint32_t i = 0; i < ls->set->count; i++) {
+		const struct policy *p = ls->set->policies[i];
+		const struct policy_obligations *o = p->obligations;
+		if (p->effect != POLICY_PERMIT || !o || !names_service(p, service))
+			continue;
+		for (unsigned k = 0; k < (rate ? o->nrate : o->nbudget); k++) {
+			const struct policy_obl_window *w = rate ? &o->rate[k] : &o->budget[k];
+			if (w->window == window && (lim < 0 || w->limit < lim))
+				lim = w->limit;
+		}
+	}
+	return lim;
+}
+
+/* GET /api/v1/budgets: every account (service, kind, window), with the
+ * limit and window the active policies set and what is left of it now
+ * (limit and remaining null when no active policy sets it any more), and
+ * an unspent account for every limit of a permit bound to one service. */
 int hub_budgets_list(struct http_req *req, struct http_resp *resp, void *arg)
 {
 	(void)arg;
 	if (!rel_owner(req, resp))
 		return 0;
 	struct policy_budget_state *st = malloc(sizeof(*st));
-	cJSON *j = NULL;
-	if (!st || budget_load(st) || policy_budget_to_json(st, &j)) {
-		free(st);
-		return rel_error(resp, 500, "store_error", "cannot read budgets");
+	struct loaded_set ls = {0};
+	char msg[160];
+	int64_t now = rel_now();
+	if (st && !budget_load(st) && !policies_load(&ls, NULL, msg, sizeof(msg))) {
+		/* Accounts for the limits nothing was spent against yet. */
+		for (uint32_t i = 0; i < ls.set->count; i++) {
+			const struct policy *p = ls.set->policies[i];
+			const struct policy_obligations *o = p->obligations;
+			if (p->effect != POLICY_PERMIT || !o || p->principal.op != SCOPE_EQ ||
+			    p->principal.uid.ilen >= POLICY_BUDGET_SERVICE_MAX)
+				continue;
+			for (unsigned k = 0; k < (unsigned)o->nbudget + o->nrate; k++) {
+				int kind = k < o->nbudget ? POLICY_BUDGET_EPSILON : POLICY_BUDGET_RATE;
+				int64_t w = k < o->nbudget ? o->budget[k].window : o->rate[k - o->nbudget].window;
+				uint32_t j = 0;
+				while (j < st->n && (st->e[j].kind != kind || st->e[j].window != w ||
+						     strlen(st->e[j].service) != p->principal.uid.ilen ||
+						     memcmp(st->e[j].service, p->principal.uid.id, p->principal.uid.ilen)))
+					j++;
+				if (j == st->n && st->n < POLICY_BUDGET_MAX) {
+					struct policy_budget_entry *e = &st->e[st->n++];
+					memset(e, 0, sizeof(*e));
+					memcpy(e->service, p->principal.uid.id, p->principal.uid.ilen);
+					e->kind = (uint8_t)kind;
+					e->window = w;
+					e->start = now - now % w;
+				}
+			}
+		}
+		cJSON *j = NULL, *it;
+		if (!policy_budget_to_json(st, &j)) {
+			uint32_t i = 0;
+			cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "entries")) {
+				const struct policy_budget_entry *e = &st->e[i++];
+				double lim = limit_of(&ls, e->service, e->kind == POLICY_BUDGET_RATE, e->window);
+				double spent = now >= e->start + e->window ? 0 : e->spent;
+				cJSON_AddNumberToObject(it, "window_s", (double)e->window);
+				cJSON_AddItemToObject(it, "limit", lim < 0 ? cJSON_CreateNull() : cJSON_CreateNumber(lim));
+				cJSON_AddItemToObject(it, "remaining", lim < 0 ? cJSON_CreateNull()
+					: cJSON_CreateNumber(spent < lim ? lim - spent : 0));
+			}
+			free(st);
+			policies_unload(&ls);
+			cJSON_AddNumberToObject(j, "now", (double)now);
+			return rel_send_cjson(resp, 200, j);
+		}
 	}
 	free(st);
-	cJSON_AddNumberToObject(j, "now", (double)rel_now());
-	return rel_send_cjson(resp, 200, j);
+	policies_unload(&ls);
+	return rel_error(resp, 500, "store_error", "cannot read budgets or policies");
 }
 
 /* ---- push: deliveries --------------------------------------------------------- */

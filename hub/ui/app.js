@@ -3,7 +3,7 @@
 // session to #/login.
 import { api, get, post, del, setCsrf, loggedIn, restoreSession, tokenOf } from './api.js';
 import { h, field, input, select, barChart, badge, table, when, toast, errorBox, append } from './dom.js';
-import { emptyModel, toCedar, fromCedar, describe, annotations, UNITS } from './policy.js';
+import { emptyModel, toCedar, fromCedar, describe, UNITS } from './policy.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -151,20 +151,6 @@ async function fetchAudit(params) {
   return all;
 }
 
-function budgetLimits(policies) {
-  // The newest active policy per id; its @budget/@rate limits per service.
-  const out = {};
-  for (const p of latest(policies)) {
-    if (!p.active || !p.service) continue;
-    const a = annotations(p.text);
-    const b = a.budget && /epsilon\s+([\d.]+)\s+per\s+(.+)$/.exec(a.budget);
-    if (b) (out[p.service] ||= []).push({ kind: 'epsilon', limit: Number(b[1]), window: b[2].trim() });
-    const r = a.rate && /^\s*(\d+)\s+per\s+(.+)$/.exec(a.rate);
-    if (r) (out[p.service] ||= []).push({ kind: 'rate', limit: Number(r[1]), window: r[2].trim() });
-  }
-  return out;
-}
-
 function span(w) {
   if (typeof w !== 'number') return String(w);
   for (const [u, n] of [['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400], ['hour', 3600], ['minute', 60]]) {
@@ -176,8 +162,8 @@ function span(w) {
 async function dashboardPage(v) {
   const health = await get('/health');
   const now = health.time && health.time.wall_clock ? health.time.unix : Math.floor(Date.now() / 1000);
-  const [entries, approvals, budgets, policies] = await Promise.all([
-    fetchAudit({ since: now - 30 * 86400 }), get('/approvals'), get('/budgets'), get('/policies')]);
+  const [entries, approvals, budgets] = await Promise.all([
+    fetchAudit({ since: now - 30 * 86400 }), get('/approvals'), get('/budgets')]);
   const released = entries.filter((e) => e.decision === 'allow' && e.service && e.service !== 'owner');
   const tabs = h('div', { class: 'tabs', role: 'group', 'aria-label': 'Period' });
   const charts = h('div', { class: 'charts' });
@@ -205,20 +191,26 @@ async function dashboardPage(v) {
   v.append(h('h2', {}, 'What left the home'), tabs, charts);
   show('day', 86400);
 
-  const limits = budgetLimits(policies.policies);
+  // Limits, windows and what is left come from the hub (GET /budgets), which
+  // reads them from the active policies with the pipeline's own parser.
   const meters = [];
   for (const e of budgets.entries || []) {
-    const lim = (limits[e.service] || []).find((l) => l.kind === e.kind || (e.kind !== 'rate' && l.kind === 'epsilon'));
-    const max = lim ? lim.limit : Math.max(1, Number(e.spent));
+    const what = e.kind === 'rate' ? 'releases' : 'epsilon';
     const id = 'm' + meters.length;
-    meters.push(h('div', {},
-      h('label', { for: id }, `${e.service}: ${e.kind === 'rate' ? 'releases' : 'epsilon'} ${e.spent} of ${lim ? lim.limit : '?'}` +
-        ` (per ${span(e.window)})`),
-      h('meter', { id, min: 0, max, value: Number(e.spent), high: max * 0.8, low: max * 0.5, optimum: 0 },
-        `${e.spent} of ${max}`)));
+    if (typeof e.limit !== 'number') {
+      meters.push(h('p', { 'data-budget': `${e.service} ${e.kind}` },
+        `${e.service}: ${what} ${e.spent} spent (per ${span(e.window_s)}); no active policy limits it now.`));
+      continue;
+    }
+    const used = Math.max(0, Number((e.limit - e.remaining).toFixed(6)));
+    const max = e.limit > 0 ? e.limit : 1;
+    meters.push(h('div', { 'data-budget': `${e.service} ${e.kind}` },
+      h('label', { for: id }, `${e.service}: ${what} ${used} of ${e.limit} (per ${span(e.window_s)}), ${e.remaining} left`),
+      h('meter', { id, min: 0, max, value: used, high: max * 0.8, low: max * 0.5, optimum: 0 },
+        `${used} of ${e.limit}`)));
   }
   v.append(h('h2', {}, 'Privacy budgets'), h('div', { class: 'card' },
-    meters.length ? meters : h('p', { class: 'muted' }, 'No budget or rate has been spent yet.')));
+    meters.length ? meters : h('p', { class: 'muted' }, 'No active policy sets a budget or rate.')));
   const pend = approvals.approvals.filter((a) => a.state === 'pending');
   v.append(h('h2', {}, 'Pending approvals'), h('div', { class: 'card' },
     pend.length ? approvalsTable(pend, () => render()) : h('p', { class: 'muted' }, 'Nothing is waiting for you.')));

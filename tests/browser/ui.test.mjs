@@ -10,8 +10,8 @@
 // One story: claim, log out and in, add a device (its token shown once),
 // ingest through the API, import the manifest and accept its proposal,
 // validate and simulate in the policy editor, a release (the service pulls)
-// seen on the dashboard and in the audit log, an @ask policy and its
-// approval, inventory, export and delete, settings, logout. Fails on any
+// seen on the dashboard (with its @rate meter) and in the audit log, an
+// @ask policy with a @rate and its approval, inventory, export and delete, settings, logout. Fails on any
 // console error, page error, failed request or HTTP error in the page.
 import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -192,6 +192,9 @@ try {
   await nav('dashboard');
   const chart = await page.locator('figure svg').first().getAttribute('aria-label');
   assert(/recommender 2/.test(chart), 'dashboard chart: ' + chart);
+  // The manifest's proposal says @rate("100 per day"): the hub's limit, one spent.
+  const rate1 = (await page.locator('[data-budget="recommender rate"]').textContent()).trim();
+  assert(rate1.startsWith('recommender: releases 1 of 100 (per day), 99 left'), 'rate meter: ' + rate1);
   await shot('dashboard');
   await nav('audit');
   await page.waitForSelector('[data-chain="ok"]');
@@ -208,7 +211,9 @@ try {
   await page.goto(URL0 + `/#/policies/${PID}`);
   await ready('policies');
   await page.getByLabel('Approval').selectOption('owner');
+  await page.getByLabel('At most (releases per window)').fill('10 per day');
   assert((await editor.inputValue()).includes('@ask("owner")'), 'ask in the text');
+  assert((await editor.inputValue()).includes('@rate("10 per day")'), 'rate in the text');
   // An earlier toast may still be up: wait for this save's own one.
   await page.evaluate(() => document.getElementById('toast').classList.remove('show'));
   await page.getByRole('button', { name: 'Save and activate' }).click();
@@ -228,6 +233,14 @@ try {
   const got = await call('POST', '/api/v1/share', { category: 'viewing.history', purpose: 'recommendation',
     approval: ask.body.approval }, cred);
   assert(got.status === 200 && got.body.records.length === 2, 'approved pull ' + JSON.stringify(got));
+  // The dashboard's meter shows the hub's figures for the new @rate: the
+  // account (recommender, releases per day) holds the pull of step 7 too,
+  // so 2 of 10.
+  await nav('dashboard');
+  const meter = (await page.locator('[data-budget="recommender rate"]').textContent()).trim();
+  assert(meter.startsWith('recommender: releases 2 of 10 (per day), 8 left'), 'rate meter: ' + meter);
+  assert(await page.locator('[data-budget="recommender rate"] meter').getAttribute('value') === '2', 'meter value');
+  await shot('dashboard-budgets');
 
   // 9. Data: inventory, export, delete.
   await nav('data');

@@ -248,12 +248,32 @@ def test_budget_stops_it():
     st, out = HUB.call("POST", "/api/v1/policies", {"id": pid, "service": "recommender",
                                                     "text": text})
     check(st == 201, f"budget policy: {st} {out}", HUB.drain())
+
+    def account():
+        """The recommender's epsilon account over 30 days, as GET /budgets gives it."""
+        st, b = HUB.call("GET", "/api/v1/budgets")
+        check(st == 200, f"budgets: {st} {b}")
+        es = [e for e in b["entries"] if e["service"] == "recommender" and e["kind"] == "epsilon"]
+        check(len(es) == 1, f"one epsilon account for the recommender: {b}")
+        return es[0]
+
+    # Before anything is spent the hub shows the limit the policy sets.
+    e = account()
+    check(e["limit"] == 2 and e["window_s"] == 30 * 86400 and e["spent"] == 0
+          and e["remaining"] == 2, f"budget before spending: {e}")
     st, body = pull()  # count + sum at epsilon 1 each: 2, the whole budget
     check(st == 200 and body["epsilon"] == 2, f"first noised pull: {st} {body}", HUB.drain())
     st, body = pull()
     check(st == 403 and body["error"]["code"] == "budget_spent", f"over budget: {st} {body}")
-    st, b = HUB.call("GET", "/api/v1/budgets")
-    check(st == 200 and any(e["spent"] == 2 for e in b["entries"]), f"budgets {b}")
+    e = account()
+    check(e["spent"] == 2 and e["limit"] == 2 and e["remaining"] == 0
+          and e["window_s"] == 30 * 86400, f"budget after spending: {e}")
+    # The limit follows the active policy: a larger budget leaves room again.
+    st, out = HUB.call("POST", "/api/v1/policies", {"id": pid, "service": "recommender",
+                                                    "text": text.replace("epsilon 2 per", "epsilon 5 per")})
+    check(st == 201, f"larger budget: {st} {out}")
+    e = account()
+    check(e["limit"] == 5 and e["remaining"] == 3 and e["spent"] == 2, f"budget of 5: {e}")
 
 
 def test_ask_waits_for_approval():
