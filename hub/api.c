@@ -204,6 +204,8 @@ static const struct http_route routes[] = {
 	 .body = hub_body_collect, .arg = (void *)1, .cancel = hub_reply_cancel},
 	{.method = "DELETE", .path = "/api/v1/records", .handler = hub_records_delete,
 	 .cancel = hub_reply_cancel},
+	{.method = "GET", .path = "/api/v1/records/summary", .handler = hub_records_summary_get,
+	 .cancel = hub_reply_cancel},
 	{.method = "GET", .path = "/api/v1/categories", .handler = hub_categories_get,
 	 .cancel = hub_reply_cancel},
 	{.method = "POST", .path = "/api/v1/categories", .handler = hub_categories_post,

@@ -36,6 +36,7 @@ int hub_categories_post(struct http_req *req, struct http_resp *resp, void *arg)
 int hub_devices_get(struct http_req *req, struct http_resp *resp, void *arg);
 int hub_devices_post(struct http_req *req, struct http_resp *resp, void *arg);
 int hub_device_delete(struct http_req *req, struct http_resp *resp, void *arg);
+int hub_records_summary_get(struct http_req *req, struct http_resp *resp, void *arg);
 int hub_export_get(struct http_req *req, struct http_resp *resp, void *arg);
 int hub_audit_get(struct http_req *req, struct http_resp *resp, void *arg);
 int hub_audit_verify_get(struct http_req *req, struct http_resp *resp, void *arg);

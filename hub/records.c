@@ -5,6 +5,7 @@
  *   DELETE /records?category=&device=&from=&to=   owner: delete (audited)
  *   GET    /categories, POST /categories           owner
  *   GET    /devices, POST /devices, DELETE /devices/{id}   owner
+ *   GET    /records/summary       owner: counts and time spans per category
  *   GET    /export                owner: everything as one JSON document,
  *                                 streamed (audited)
  *   GET    /audit, GET /audit/verify               owner
@@ -273,6 +274,30 @@ int hub_records_delete(struct http_req *req, struct http_resp *resp, void *arg)
 	}
 	snprintf(json, sizeof(json), "{\"deleted\":%" PRId64 ",\"audit_id\":%" PRId64 "}", n, aid);
 	return http_resp_json(resp, 200, json) ? -EIO : 0;
+}
+
+/* GET /records/summary: per category its count, oldest and newest record
+ * time and its records per device; totals over all. One statement: SQLite
+ * counts, nothing is read into the hub's memory but the answer. */
+int hub_records_summary_get(struct http_req *req, struct http_resp *resp, void *arg)
+{
+	(void)arg;
+	char *t;
+	if (hub_auth_owner(req, resp))
+		return 0;
+	int err = rdb_text(
+		&t,
+		"SELECT json_object('categories', json((SELECT json_group_array(json(j)) FROM (SELECT "
+		"json_object('category', category, 'count', count(*), 'oldest', min(time_s), 'newest', "
+		"max(time_s), 'devices', json((SELECT json_group_array(json_object('id', x.dev, 'name', "
+		"d.name, 'count', x.n)) FROM (SELECT device_id AS dev, count(*) AS n FROM records r2 "
+		"WHERE r2.category = r.category GROUP BY device_id ORDER BY device_id) x LEFT JOIN devices d "
+		"ON d.id = x.dev))) AS j FROM records r GROUP BY category ORDER BY category))), "
+		"'totals', json((SELECT json_object('records', count(*), 'categories', count(DISTINCT "
+		"category), 'devices', count(DISTINCT device_id), 'oldest', min(time_s), 'newest', "
+		"max(time_s)) FROM records)))",
+		NULL);
+	return err ? store_error(resp, err) : hub_reply_json_owned(resp, 200, t);
 }
 
 #define EXPORT_BATCH "16"

@@ -461,26 +461,24 @@ async function dataPage(v) {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   };
-  v.append(h('h2', {}, 'Inventory and export'), h('div', { class: 'card' },
-    h('p', { class: 'muted' }, 'Both read every record (the export is recorded in the audit log).'),
-    button('Count per category and device', async () => {
-      const ex = await get('/export');
-      const m = new Map();
-      for (const r of ex.records) {
-        const k = r.category + '\u0000' + r.device;
-        m.set(k, (m.get(k) || 0) + 1);
-      }
-      const dn = Object.fromEntries(ex.devices.map((d) => [d.id, d.name]));
-      inv.replaceChildren(table(['Category', 'Device', 'Records'], [...m.entries()].sort().map(([k, n]) => {
-        const [c, d] = k.split('\u0000');
-        return [c, dn[d] || d, String(n)];
-      }), `${ex.records.length} records in all`));
-    }, 'secondary'),
+  // The inventory is the hub's own count (GET /records/summary): no record
+  // leaves the store for it.
+  const inventory = async () => {
+    const s = await get('/records/summary');
+    const t = (x) => (x === null || x === undefined ? '' : when(x * 1e9));
+    inv.replaceChildren(table(['Category', 'Records', 'Oldest (UTC)', 'Newest (UTC)', 'Devices'],
+      s.categories.map((c) => [c.category, String(c.count), t(c.oldest), t(c.newest),
+        c.devices.map((d) => `${d.name || '#' + d.id} (${d.count})`).join(', ')]),
+      `${s.totals.records} records in all`));
+  };
+  v.append(h('h2', {}, 'Inventory and export'), h('div', { class: 'card' }, inv,
+    h('p', { class: 'muted' }, 'The export reads every record (and is recorded in the audit log).'),
     button('Export everything (JSON)', async () => {
       const ex = await get('/export');
       download(ex);
       toast(`Exported ${ex.records.length} records`);
-    }), inv));
+    })));
+  await inventory();
 
   const cat = select([['', 'any category'], ...cats.categories.map((c) => c.name)], '', { name: 'category' });
   const dev = select([['', 'any device'], ...devs.devices.map((d) => [String(d.id), d.name])], '', { name: 'device' });
@@ -506,6 +504,7 @@ async function dataPage(v) {
     const r = await del('/records?' + qs);
     sure.checked = false;
     out.append(h('p', { class: 'ok', 'data-deleted': r.deleted }, `Deleted ${r.deleted} record(s).`));
+    await inventory();
   })));
 }
 

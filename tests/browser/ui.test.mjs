@@ -242,10 +242,15 @@ try {
   assert(await page.locator('[data-budget="recommender rate"] meter').getAttribute('value') === '2', 'meter value');
   await shot('dashboard-budgets');
 
-  // 9. Data: inventory, export, delete.
+  // 9. Data: inventory (the hub's summary, not an export), export, delete.
+  const exports = [];
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/api/v1/export') exports.push(step); });
   await nav('data');
-  await page.getByRole('button', { name: 'Count per category and device' }).click();
   await page.waitForSelector('caption:has-text("6 records in all")');
+  const invRow = await page.locator('tr:has(td:text-is("viewing.history"))').locator('td').allTextContents();
+  assert(JSON.stringify(invRow) === JSON.stringify(['viewing.history', '6', '2024-06-01 19:00:00Z',
+    '2024-06-02 11:00:00Z', 'living-room-tv (6)']), 'inventory row ' + JSON.stringify(invRow));
+  assert(exports.length === 0, 'the inventory downloaded the export');
   const [dl] = await Promise.all([page.waitForEvent('download'),
     page.getByRole('button', { name: 'Export everything (JSON)' }).click()]);
   const exported = JSON.parse(readFileSync(await dl.path(), 'utf8'));
@@ -254,6 +259,8 @@ try {
   await page.getByLabel('I understand this cannot be undone').check();
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   await page.waitForSelector('[data-deleted="6"]');
+  await page.waitForSelector('caption:has-text("0 records in all")');
+  assert(exports.length === 1, 'one export, from the export button: ' + exports.length);
   await shot('data');
 
   // 10. Settings (the certificate's fingerprint), a phone-sized screen, logout.

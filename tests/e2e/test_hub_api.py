@@ -7,7 +7,8 @@ and their tokens; batch ingestion (happy path; wrong, revoked and
 wrong-kind tokens; malformed JSON; unknown category; oversized payload,
 batch and body; duplicate ids) with clear JSON errors, checked through the
 export to hold every accepted record exactly once; categories; deletion by
-category, device and time; metrics; every operation in docs/api.yaml without
+category, device and time; the records summary (exact counts and time
+spans, equal to the export); metrics; every operation in docs/api.yaml without
 credentials (401); the audit chain: verify, then one byte of one audit row
 flipped in the disk image between boots, and verify names that row.
 E2E_ONLY=name,... runs a subset.
@@ -300,6 +301,69 @@ def test_delete_records():
           == [2, 4], f"deletions audited: {body}")
 
 
+def test_records_summary():
+    """GET /records/summary: exact counts and time spans for known records,
+    the whole of it equal to what the export holds, owner only."""
+    h = hub()
+    st, body, _ = h.o("POST", "/categories", {"name": "summed"})
+    check(st == 201, f"category: {st} {body}")
+    st, body, _ = h.o("POST", "/categories", {"name": "summed.child"})
+    check(st == 201, f"sub-category: {st} {body}")
+    a, ta = new_device(h, "sum-a")
+    b, tb = new_device(h, "sum-b")
+    recs_a = [rec(500 + i, cat="summed", t=1600000000 + 1000 * i) for i in range(4)]
+    recs_a += [rec(510, cat="summed.child", t=1650000000)]
+    recs_b = [rec(520 + i, cat="summed", t=1500000000 + i) for i in range(3)]
+    for tok, recs in ((ta, recs_a), (tb, recs_b)):
+        st, body, _ = h.call("POST", "/records", {"records": recs}, token=tok)
+        check(st == 200 and body["stored"] == len(recs), f"ingest: {st} {body}")
+    st, s, _ = h.o("GET", "/records/summary")
+    check(st == 200 and isinstance(s, dict), f"summary: {st} {s!r}")
+    cats = {c["category"]: c for c in s["categories"]}
+    # rec(i, t) has time t + i
+    check(cats.get("summed") == {"category": "summed", "count": 7, "oldest": 1500000520,
+                                 "newest": 1600003503,
+                                 "devices": [{"id": a, "name": "sum-a", "count": 4},
+                                             {"id": b, "name": "sum-b", "count": 3}]},
+          f"summed: {cats.get('summed')}")
+    check(cats.get("summed.child") == {"category": "summed.child", "count": 1,
+                                       "oldest": 1650000510, "newest": 1650000510,
+                                       "devices": [{"id": a, "name": "sum-a", "count": 1}]},
+          f"summed.child: {cats.get('summed.child')}")
+    # Everything else agrees with the export, record for record.
+    ex = export(h)["records"]
+    want = {}
+    for r in ex:
+        c = want.setdefault(r["category"], {"count": 0, "oldest": r["time"], "newest": r["time"],
+                                            "devices": {}})
+        c["count"] += 1
+        c["oldest"] = min(c["oldest"], r["time"])
+        c["newest"] = max(c["newest"], r["time"])
+        c["devices"][r["device"]] = c["devices"].get(r["device"], 0) + 1
+    got = {k: {"count": c["count"], "oldest": c["oldest"], "newest": c["newest"],
+               "devices": {d["id"]: d["count"] for d in c["devices"]}} for k, c in cats.items()}
+    check(got == want, f"summary {got}\nexport {want}")
+    t = s["totals"]
+    check(t["records"] == len(ex) and t["categories"] == len(want)
+          and t["devices"] == len({r["device"] for r in ex})
+          and t["oldest"] == min(r["time"] for r in ex) and t["newest"] == max(r["time"] for r in ex),
+          f"totals {t}")
+    # Deleting changes it at once.
+    st, body, _ = h.o("DELETE", f"/records?category=summed&device={b}")
+    check(st == 200 and body["deleted"] == 3, f"delete: {st} {body}")
+    st, s, _ = h.o("GET", "/records/summary")
+    c = [c for c in s["categories"] if c["category"] == "summed"][0]
+    check(c["count"] == 4 and c["oldest"] == 1600000500 and [d["id"] for d in c["devices"]] == [a],
+          f"after delete: {c}")
+    check(s["totals"]["records"] == len(ex) - 3, f"totals after delete: {s['totals']}")
+    # The owner's only.
+    expect_error(h.call("GET", "/records/summary"), 401, "unauthorized", "summary, no token")
+    expect_error(h.call("GET", "/records/summary", token=ta), 403, "wrong_token_kind",
+                 "summary with a device token")
+    expect_error(h.call("GET", "/records/summary", token="hto_" + "0" * 64), 401,
+                 "invalid_token", "summary with a wrong owner token")
+
+
 def test_metrics():
     h = hub()
     st, text, r = h.o("GET", "/metrics")
@@ -362,7 +426,8 @@ def main():
     try:
         for t in (test_owner_token_and_health, test_unauthenticated_walk,
                   test_ingest_happy_and_duplicates, test_ingest_bad_input, test_categories,
-                  test_delete_records, test_metrics, test_audit_chain_and_tamper):
+                  test_delete_records, test_records_summary, test_metrics,
+                  test_audit_chain_and_tamper):
             r.run(t)
     finally:
         if HUB:
