@@ -303,6 +303,7 @@ e2e: deps
 fuzz: deps
 	$(Q)$(MAKE) -f tests/tools.mk fuzz-dt FUZZ_SECONDS=$${FUZZ_SECONDS:-120}
 	$(Q)$(MAKE) -f tests/http.mk fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-120}
+	$(Q)$(MAKE) -f tests/hub.mk fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-120}
 	$(Q)$(MAKE) -f tests/policy.mk fuzz
 
 .PHONY: bench
@@ -329,10 +330,12 @@ help:
 	@echo '  make sdcard BOARD=cubieboard2  the SD card image to flash (docs/flashing.md)'
 	@echo '  make test           every test: the builds, host unit suites (ASan+UBSan), then'
 	@echo '                      the end-to-end suites on the real image in QEMU'
-	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations, storage)'
+	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations,'
+	@echo '                      hub ingestion fuzz, storage)'
 	@echo '  make e2e            builds, then the end-to-end suites only (tests/e2e/test_*.py)'
 	@echo '  make bench          benchmarks (ratios against a peer, never gating)'
-	@echo '  make fuzz           longer fuzz runs: DT, HTTP, policy (FUZZ_SECONDS, default 120)'
+	@echo '  make fuzz           longer fuzz runs: DT, HTTP, ingestion, policy (FUZZ_SECONDS,'
+	@echo '                      default 120)'
 	@echo
 	@echo 'Building (BOARD=qemu-virt|cubieboard2|host, output in build/<board>/):'
 	@echo '  make                build the image (build/<board>/hearth.img, or hearth on host)'

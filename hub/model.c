@@ -68,12 +68,44 @@ static int id_ok(const char *s)
 	return 1;
 }
 
-/* A JSON object body, or an error in (r). */
+/* Whether (body) holds a NUL: a raw byte, or the escape \u0000 in a string
+ * (cJSON keeps it, and every C string after the parse would silently end
+ * there: "id":"a\u0000b" would be checked and stored as "a"). Called after
+ * a successful parse, so every backslash starts an escape in a string. */
+static int has_nul(const char *body, size_t len)
+{
+	if (memchr(body, 0, len))
+		return 1;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (body[i] != '\\')
+			continue;
+		if (len - i >= 6 && !memcmp(body + i + 1, "u0000", 5))
+			return 1;
+		i++; /* the escaped character */
+	}
+	return 0;
+}
+
+/* A JSON object body, or an error in (r). The whole body must be that one
+ * value (cJSON alone stops at its end and ignores what follows). */
 static cJSON *parse_object(const char *body, size_t len, struct model_reply *r)
 {
-	cJSON *root = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+	const char *end = NULL;
+	cJSON *root = body && len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
 	if (!root) {
 		fail(r, 400, "malformed_json", "the request body is not valid JSON");
+		return NULL;
+	}
+	while (end < body + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (end != body + len) {
+		cJSON_Delete(root);
+		fail(r, 400, "malformed_json", "the request body has data after its JSON value");
+		return NULL;
+	}
+	if (has_nul(body, len)) {
+		cJSON_Delete(root);
+		fail(r, 400, "malformed_json", "the request body holds a NUL character (\\u0000)");
 		return NULL;
 	}
 	if (!cJSON_IsObject(root)) {

@@ -10,7 +10,10 @@
  * per device: sending it again is reported as "duplicate" and stores
  * nothing. time: Unix seconds (optional: now). payload: a JSON object of at
  * most HUB_PAYLOAD_MAX bytes (compact). The batch is all or nothing: one bad
- * record rejects it with that record's error and stores nothing.
+ * record rejects it with that record's error and stores nothing. Every
+ * body (batch, category, device) is one JSON value with nothing but
+ * whitespace after it, and no NUL character (raw or \u0000): 400
+ * malformed_json.
  * Assumes: the store; cJSON (Debian's) for request parsing.
  * Leaves out: schemas per category (payloads are any JSON object).
  */

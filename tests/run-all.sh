@@ -29,6 +29,8 @@ unit() {
 	make -s -f tests/policy.mk test
 	echo "== privacy obligations and transforms"
 	make -s -f tests/obligations.mk test
+	echo "== hub: ingestion fuzz (seed replay, then bounded)"
+	make -s -f tests/hub.mk test && make -s -f tests/hub.mk fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 	echo "== storage: VFS unit tests and 1,000 power cuts"
 	make -s -f tests/storage.mk test
 }
