@@ -11,7 +11,9 @@
 // ingest through the API, import the manifest and accept its proposal,
 // validate and simulate in the policy editor, a release (the service pulls)
 // seen on the dashboard (with its @rate meter) and in the audit log, an
-// @ask policy with a @rate and its approval, inventory, export and delete, settings, logout. Fails on any
+// @ask policy with a @rate and its approval, inventory, export and delete,
+// revoking the device, removing the service, settings and a password
+// change (then logging in with the new one), logout. Fails on any
 // console error, page error, failed request or HTTP error in the page.
 import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,6 +28,7 @@ const require = createRequire(join(env('HEARTH_PW_DIR'), 'package.json'));
 const { chromium } = require('playwright-core');
 
 const PASSWORD = 'correct Horse battery 42';
+const PASSWORD2 = 'staple Lantern orbit 7 ways';
 const DAY1 = 1717200000;
 const RECORDS = [
   ['r1', DAY1 + 3600 * 20, 'Heat', 'drama', 100], ['r2', DAY1 + 3600 * 21, 'Ran', 'drama', 160],
@@ -263,10 +266,57 @@ try {
   assert(exports.length === 1, 'one export, from the export button: ' + exports.length);
   await shot('data');
 
-  // 10. Settings (the certificate's fingerprint), a phone-sized screen, logout.
+  // What the owner's API says now, asked from the page with its session.
+  const owned = (path) => page.evaluate((p) => fetch('/api/v1' + p).then((r) => r.json()), path);
+
+  // 10. Revoke the device: the page marks it, its token stops working.
+  await nav('devices');
+  await page.getByRole('button', { name: 'Revoke living-room-tv' }).click();
+  await page.waitForSelector('tr:has(td:text-is("living-room-tv")) .badge.revoked');
+  assert(await page.getByRole('button', { name: 'Revoke living-room-tv' }).count() === 0, 'revoke button still there');
+  await shot('devices-revoked');
+  const devs = await owned('/devices');
+  assert(devs.devices.length === 1 && devs.devices[0].revoked === true, 'devices ' + JSON.stringify(devs));
+  const late = await call('POST', '/api/v1/records', { records: [{ id: 'late', category: 'viewing.history',
+    payload: { title: 'Late' } }] }, token);
+  assert(late.status === 401 && late.body.error.code === 'token_revoked', 'revoked token ingests: ' + JSON.stringify(late));
+
+  // 11. Remove the service: its card and policies go, its credential stops
+  // working; the dashboard's rate account stays, with no limit now.
+  await nav('services');
+  await page.getByRole('button', { name: 'Remove recommender' }).click();
+  await page.waitForSelector('text=No services yet: import a manifest below.');
+  await shot('services-removed');
+  const svcs = await owned('/services');
+  const pols = await owned('/policies');
+  assert(svcs.services.length === 0, 'services ' + JSON.stringify(svcs));
+  assert(!pols.policies.some((p) => p.service === 'recommender'), 'policies ' + JSON.stringify(pols));
+  const gone = await call('POST', '/api/v1/share', { category: 'viewing.history', purpose: 'recommendation' }, cred);
+  assert(gone.status === 401, 'a removed service pulls: ' + JSON.stringify(gone));
+  await nav('dashboard');
+  const orphan = (await page.locator('[data-budget="recommender rate"]').textContent()).trim();
+  assert(orphan === 'recommender: releases 2 spent (per day); no active policy limits it now.', 'rate after removal: ' + orphan);
+
+  // 12. Settings (the certificate's fingerprint); change the password.
   await nav('settings');
   assert(/([0-9A-F]{2}:){31}[0-9A-F]{2}/.test(await page.locator('main').textContent()), 'fingerprint shown');
   await shot('settings');
+  await page.getByLabel('Current password').fill(PASSWORD);
+  await page.getByLabel('New password').fill(PASSWORD2);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.waitForSelector('.result .ok:has-text("Password changed.")');
+  assert(await page.getByLabel('Current password').inputValue() === '', 'password fields cleared');
+  await shot('settings-password');
+  const old = await call('POST', '/api/v1/session', { password: PASSWORD });
+  assert(old.status === 401 && old.body.error.code === 'wrong_password', 'old password: ' + JSON.stringify(old));
+  // This page's session goes on (the answer gave it a new one).
+  assert((await owned('/devices')).devices.length === 1, 'session after the change');
+  step = 'relogin';
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await ready('login');
+  await page.getByLabel('Password').fill(PASSWORD2);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await ready('dashboard');
   await page.setViewportSize({ width: 390, height: 844 });
   await nav('dashboard');
   await shot('dashboard-phone');
