@@ -3,8 +3,10 @@
 # in a temporary file, under ASan + UBSan; and the ingestion fuzz target.
 #
 # Usage, from the repository root:
-#   make -f tests/hub.mk test     a replay of the ingestion seed corpus
-#                                 (tests/hub/corpus/ingest) under ASan+UBSan
+#   make -f tests/hub.mk test     unit tests (test_audit: the audit log;
+#                                 test_model: categories, devices,
+#                                 ingestion), then a replay of the ingestion
+#                                 seed corpus (tests/hub/corpus/ingest)
 #   make -f tests/hub.mk fuzz     bounded fuzzing of hub_model_ingest,
 #                                 FUZZ_SECONDS (default 20): libFuzzer when
 #                                 clang has it, else the gcc driver
@@ -54,7 +56,7 @@ HUB_SRCS := hub/model.c hub/audit.c hub/reply.c hub/auth.c \
 HUB_OBJS := $(patsubst %.c,$(B)/%.o,$(HUB_SRCS))
 TP_SRCS := $(CJSON)/cJSON.c $(MBED)/library/sha256.c $(MBED)/library/platform_util.c
 TP_OBJS := $(B)/tp/cJSON.o $(B)/tp/sha256.o $(B)/tp/platform_util.o $(B)/sqlite3.o
-TESTS :=
+TESTS := test_audit
 CORPUS := tests/hub/corpus/ingest
 
 $(TP)/sqlite3/.stamp: third_party.lock
@@ -111,8 +113,10 @@ $(B)/fuzz_ingest: tests/hub/fuzz_ingest.c tests/hub/ingest.dict $(HUB_SRCS) $(TP
 		$(INC) -I$(MBED)/library $(SQLITE_OPTS) -w $(filter %.c,$^) $(B)/plain/sqlite3.o \
 		-lm -o $@
 
-test: $(addprefix $(B)/,$(TESTS)) replay
+test: $(addprefix $(B)/,$(TESTS)) $(B)/fuzz_ingest_gcc
 	$(Q)set -e; for t in $(TESTS); do echo "  TEST    $$t"; $(B)/$$t; done
+	@echo "  REPLAY  $(CORPUS) ($$(ls $(CORPUS) | wc -l) inputs)"
+	$(Q)$(B)/fuzz_ingest_gcc $(CORPUS)/*
 
 # The seed corpus, every file once, through the sanitized gcc build.
 replay: $(B)/fuzz_ingest_gcc

@@ -29,7 +29,7 @@ unit() {
 	make -s -f tests/policy.mk test
 	echo "== privacy obligations and transforms"
 	make -s -f tests/obligations.mk test
-	echo "== hub: ingestion fuzz (seed replay, then bounded)"
+	echo "== hub: audit log and data model on a real store, ingestion fuzz (bounded)"
 	make -s -f tests/hub.mk test && make -s -f tests/hub.mk fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 	echo "== storage: VFS unit tests and 1,000 power cuts"
 	make -s -f tests/storage.mk test
