@@ -331,7 +331,7 @@ help:
 	@echo '  make test           every test: the builds, host unit suites (ASan+UBSan), then'
 	@echo '                      the end-to-end suites on the real image in QEMU'
 	@echo '  make unit           host unit suites only (DT, HTTP + fuzz, policy, obligations,'
-	@echo '                      hub ingestion fuzz, storage)'
+	@echo '                      hub audit + model + ingestion fuzz, storage)'
 	@echo '  make e2e            builds, then the end-to-end suites only (tests/e2e/test_*.py)'
 	@echo '  make bench          benchmarks (ratios against a peer, never gating)'
 	@echo '  make fuzz           longer fuzz runs: DT, HTTP, ingestion, policy (FUZZ_SECONDS,'

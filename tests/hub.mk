@@ -56,7 +56,7 @@ HUB_SRCS := hub/model.c hub/audit.c hub/reply.c hub/auth.c \
 HUB_OBJS := $(patsubst %.c,$(B)/%.o,$(HUB_SRCS))
 TP_SRCS := $(CJSON)/cJSON.c $(MBED)/library/sha256.c $(MBED)/library/platform_util.c
 TP_OBJS := $(B)/tp/cJSON.o $(B)/tp/sha256.o $(B)/tp/platform_util.o $(B)/sqlite3.o
-TESTS := test_audit
+TESTS := test_audit test_model
 CORPUS := tests/hub/corpus/ingest
 
 $(TP)/sqlite3/.stamp: third_party.lock
