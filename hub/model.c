@@ -306,7 +306,10 @@ void hub_model_category_add(const char *body, size_t len, struct model_reply *r)
 	} else if (err) {
 		store_fail(r, err);
 	} else {
-		size_t cap = 600, pos;
+		/* name and parent need no escaping (category names); each byte
+		 * of the description takes at most 6 ("\u001f") */
+		size_t cap = 3 * HUB_CATEGORY_MAX + 100 + 6 * (desc ? strlen(desc->valuestring) : 0);
+		size_t pos;
 		char *out = malloc(cap);
 		if (!out) {
 			fail(r, 500, "no_memory", "out of memory");

@@ -142,13 +142,30 @@ static void test_category_add(void)
 	free(cat_add(body, 201, NULL));
 	snprintf(body, sizeof(body), "{\"name\":\"d201\",\"description\":\"%0201d\"}", 0);
 	free(cat_add(body, 422, "invalid_description"));
+	/* 200 bytes that each need a 6-byte escape: the answer still holds
+	 * them all (it once came back with "description":"") */
+	char big[1400], want[201];
+	int p = snprintf(big, sizeof(big), "{\"name\":\"ctl\",\"description\":\"");
+	for (int i = 0; i < 200; i++)
+		p += snprintf(big + p, sizeof(big) - (size_t)p, "\\u%04x", 1 + i % 31);
+	snprintf(big + p, sizeof(big) - (size_t)p, "\"}");
+	for (int i = 0; i < 200; i++)
+		want[i] = (char)(1 + i % 31);
+	want[200] = 0;
+	j = cat_add(big, 201, NULL);
+	o = cJSON_Parse(j ? j : "");
+	const cJSON *d = cJSON_GetObjectItem(o, "description");
+	CHECK(cJSON_IsString(d) && !strcmp(d->valuestring, want), "escaped description in %.100s",
+	      j ? j : "");
+	cJSON_Delete(o);
+	free(j);
 	free(cat_add("[\"name\"]", 400, "malformed_json"));
 	free(cat_add("{\"name\":\"a\"", 400, "malformed_json"));
 	free(cat_add("{\"name\":\"a\"}x", 400, "malformed_json"));
 	free(cat_add("{\"name\":\"viewing.kids\\u0000x\"}", 400, "malformed_json"));
 	free(expect(hub_model_category_add, NULL, 0, 400, "malformed_json", NULL));
-	CHECK(count("SELECT count(*) FROM categories WHERE NOT builtin") == 3,
-	      "only the three good ones stored");
+	CHECK(count("SELECT count(*) FROM categories WHERE NOT builtin") == 4,
+	      "only the four good ones stored");
 }
 
 static void test_device_add(void)
@@ -188,11 +205,32 @@ static void test_device_add(void)
 	free(dev_add(body, 201, NULL));
 	snprintf(body, sizeof(body), "{\"name\":\"%065d\"}", 0);
 	free(dev_add(body, 422, "invalid_name"));
+	/* 64 bytes that each need a 6-byte escape, with the largest id */
+	CHECK(store_exec("UPDATE sqlite_sequence SET seq = 999999999999999998 WHERE name = "
+			 "'devices'") == 0,
+	      "bump the id");
+	char big[500], want[65];
+	int p = snprintf(big, sizeof(big), "{\"name\":\"");
+	for (int i = 0; i < 64; i++)
+		p += snprintf(big + p, sizeof(big) - (size_t)p, "\\u%04x", 1 + i % 31);
+	snprintf(big + p, sizeof(big) - (size_t)p, "\"}");
+	for (int i = 0; i < 64; i++)
+		want[i] = (char)(1 + i % 31);
+	want[64] = 0;
+	j = dev_add(big, 201, NULL);
+	o = cJSON_Parse(j ? j : "");
+	name = cJSON_GetObjectItem(o, "name");
+	tok = cJSON_GetObjectItem(o, "token");
+	CHECK(cJSON_IsString(name) && !strcmp(name->valuestring, want) && cJSON_IsString(tok) &&
+		      strlen(tok->valuestring) == 4 + 18 + 1 + 64,
+	      "escaped name in %.100s", j ? j : "");
+	cJSON_Delete(o);
+	free(j);
 	free(dev_add("{\"name\":\"\"}", 422, "invalid_name"));
 	free(dev_add("{\"name\":1}", 422, "invalid_name"));
 	free(dev_add("{\"name\":\"a\\u0000\"}", 400, "malformed_json"));
 	free(dev_add("nope", 400, "malformed_json"));
-	CHECK(count("SELECT count(*) FROM devices") == 3, "devices stored"); /* + fresh()'s */
+	CHECK(count("SELECT count(*) FROM devices") == 4, "devices stored"); /* + fresh()'s */
 }
 
 static void test_ingest_stores(void)
