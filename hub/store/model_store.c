@@ -312,10 +312,14 @@ out:
 	return store_exec("RELEASE audit_insert");
 }
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t len)
+/* Column (i) as text into (out); 0 when it is exactly what append could
+ * have written: not NULL, shorter than (len), no NUL inside. */
+static int col(sqlite3_stmt *st, int i, char *out, size_t len)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
 	snprintf(out, len, "%s", s ? (const char *)s : "");
+	return !s || n < 0 || (size_t)n >= len || strlen(out) != (size_t)n;
 }
 
 int store_audit_walk(int (*fn)(const struct audit_entry *e, void *arg), void *arg)
@@ -331,17 +335,20 @@ int store_audit_walk(int (*fn)(const struct audit_entry *e, void *arg), void *ar
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		e.id = sqlite3_column_int64(st, 0);
 		e.time_ns = sqlite3_column_int64(st, 1);
-		col(st, 2, e.service, sizeof(e.service));
-		col(st, 3, e.category, sizeof(e.category));
-		col(st, 4, e.purpose, sizeof(e.purpose));
-		col(st, 5, e.decision, sizeof(e.decision));
-		col(st, 6, e.policies, sizeof(e.policies));
-		col(st, 7, e.obligations, sizeof(e.obligations));
+		int odd = col(st, 2, e.service, sizeof(e.service));
+		odd |= col(st, 3, e.category, sizeof(e.category));
+		odd |= col(st, 4, e.purpose, sizeof(e.purpose));
+		odd |= col(st, 5, e.decision, sizeof(e.decision));
+		odd |= col(st, 6, e.policies, sizeof(e.policies));
+		odd |= col(st, 7, e.obligations, sizeof(e.obligations));
 		e.records = sqlite3_column_int64(st, 8);
 		e.bytes = sqlite3_column_int64(st, 9);
-		col(st, 10, e.budget_spent, sizeof(e.budget_spent));
-		col(st, 11, e.prev_hash, sizeof(e.prev_hash));
-		col(st, 12, e.hash, sizeof(e.hash));
+		odd |= col(st, 10, e.budget_spent, sizeof(e.budget_spent));
+		odd |= col(st, 11, e.prev_hash, sizeof(e.prev_hash));
+		odd |= col(st, 12, e.hash, sizeof(e.hash));
+		/* cut short, the value would read as one that hashes right */
+		if (odd)
+			e.hash[0] = 0;
 		if ((err = fn(&e, arg)))
 			break;
 	}

@@ -55,7 +55,10 @@ int store_audit_last(int64_t *id, char hash[65]);
  * the chain head (store key "audit.head") to it, in one transaction. */
 int store_audit_insert(const struct audit_entry *e);
 /* Calls fn for every entry in id order (a nonzero return stops the walk and
- * is returned). */
+ * is returned). An entry holding a text no append could have written (NULL,
+ * longer than its field, a NUL inside) comes with an empty hash, so that
+ * verification flags it rather than read a shortened value that hashes
+ * right. */
 int store_audit_walk(int (*fn)(const struct audit_entry *e, void *arg), void *arg);
 /* The chain head as recorded beside the log: id and hash, -ENOENT none. */
 int store_audit_head(int64_t *id, char hash[65]);

@@ -274,6 +274,14 @@ static void test_tamper(void)
 		{"cut tail", "DELETE FROM audit WHERE id >= 4", "head", 4},
 		{"head moved back", "UPDATE store_kv SET value = CAST('4 ' || (SELECT hash FROM "
 				    "audit WHERE id = 4) AS BLOB) WHERE key = 'audit.head'", "head", 5},
+		/* values the entry cannot hold: a longer hash, a NUL inside */
+		{"hash suffix", "UPDATE audit SET hash = hash || 'ff' WHERE id = 3", "hash", 3},
+		{"prev_hash suffix", "UPDATE audit SET prev_hash = prev_hash || '0' WHERE id = 2",
+		 "hash", 2},
+		{"NUL in service", "UPDATE audit SET service = service || char(0) || 'evil' "
+				   "WHERE id = 2", "hash", 2},
+		{"NUL in policies", "UPDATE audit SET policies = policies || char(0) || ',\"p9\"]' "
+				    "WHERE id = 4", "hash", 4},
 		{"head hash wrong", "UPDATE store_kv SET value = CAST('5 ' || (SELECT hash FROM "
 				    "audit WHERE id = 4) AS BLOB) WHERE key = 'audit.head'", "head", 5},
 		{"head garbage", "UPDATE store_kv SET value = CAST('garbage' AS BLOB) "
