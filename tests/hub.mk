@@ -7,7 +7,8 @@
 #                                 test_model: categories, devices,
 #                                 ingestion), then a replay of the ingestion
 #                                 seed corpus (tests/hub/corpus/ingest)
-#   make -f tests/hub.mk fuzz     bounded fuzzing of hub_model_ingest,
+#   make -f tests/hub.mk fuzz     bounded fuzzing of the model's JSON bodies
+#                                 (records first, categories, devices),
 #                                 FUZZ_SECONDS (default 20): libFuzzer when
 #                                 clang has it, else the gcc driver
 #   make -f tests/hub.mk fuzz-gcc / fuzz-libfuzzer   one of the two

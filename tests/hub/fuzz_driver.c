@@ -29,6 +29,7 @@ static const char *const tokens[] = {
 	"false", "0", "-1", "1e308", "1.5", "253402300799", "253402300800", "1700000000",
 	"\"records\"", "\"id\"", "\"category\"", "\"time\"", "\"payload\"", "\"viewing.history\"",
 	"\"viewing.history.fuzz\"", "\"viewing\"", "\"a..b\"", "{\"k\":1}", "[]", "{}",
+	"\"name\"", "\"description\"", "\\u001f",
 	"\xff", "\xc3\xa9", " ", "\n",
 };
 

@@ -4,8 +4,9 @@
  * the canonical serialization and its hash against a known answer, append
  * (ids, links, defaults, refused input, fields without a NUL), an empty
  * log, verify after tampering with each stored field, with the order, a
- * removed entry, a cut tail, a damaged head and a rehashed (forged) last
- * entry, the append-only triggers,
+ * removed entry, a cut tail, a damaged head, a rehashed (forged) last
+ * entry and stored values the entry cannot hold (longer, a NUL inside),
+ * the append-only triggers,
  * references that go with deleted records, and a reopen ("reboot") that
  * keeps the chain and continues it; read-only and absent stores.
  * Tampering uses raw SQL (store_exec) with the triggers dropped, as someone
