@@ -100,10 +100,24 @@ int hub_audit_append(const struct audit_entry *in, int64_t *id_out)
 		return -EINVAL;
 	if (!e.time_ns)
 		e.time_ns = time_wall_ns();
-	int64_t last;
+	/* The chain goes on from the head recorded beside the log, when there
+	 * is one: after a cut tail, a forged last entry or entries slipped in
+	 * behind the head, the new entry then shows the break to verify
+	 * (order or prev_hash) instead of sealing the edited log with a
+	 * fresh head. */
+	int64_t last, head_id;
+	char head[65];
 	int err = store_audit_last(&last, e.prev_hash);
 	if (err)
 		return err;
+	err = store_audit_head(&head_id, head);
+	if (err == 0) {
+		memcpy(e.prev_hash, head, sizeof(e.prev_hash));
+		if (head_id > last)
+			last = head_id;
+	} else if (err != -ENOENT && err != -EBADMSG) {
+		return err;
+	}
 	e.id = last + 1;
 	if ((err = hub_audit_hash(&e, e.hash)) || (err = store_audit_insert(&e)))
 		return err;

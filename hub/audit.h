@@ -7,7 +7,9 @@
  * of the entry before it. hash = SHA-256 over the canonical serialization
  * (hub_audit_canonical) of all of it, so editing, removing or reordering an
  * entry breaks the chain at that entry, and the chain head kept beside the
- * log (store key "audit.head") catches a cut tail.
+ * log (store key "audit.head") catches a cut tail. An append chains from
+ * that head (id after it, its hash as prev_hash), so an edited tail stays
+ * visible after later appends.
  * Assumes: the store (hub/store); mbedTLS's SHA-256.
  * Leaves out: signing the head with a device key, export to a remote witness.
  */

@@ -611,7 +611,8 @@ static void factory_reset(void)
 		"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 		"DELETE FROM records;"
 		"DELETE FROM policies; DELETE FROM services; DELETE FROM devices;"
-		"DELETE FROM store_kv WHERE key LIKE 'auth.%';"
+		/* the log's head goes with it: appends chain from it (audit.h) */
+		"DELETE FROM store_kv WHERE key LIKE 'auth.%' OR key = 'audit.head';"
 		"COMMIT;";
 	int err = store_exec(wipe);
 	if (err)

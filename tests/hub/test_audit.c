@@ -5,8 +5,8 @@
  * (ids, links, defaults, refused input, fields without a NUL), an empty
  * log, verify after tampering with each stored field, with the order, a
  * removed entry, a cut tail, a damaged head, a rehashed (forged) last
- * entry and stored values the entry cannot hold (longer, a NUL inside),
- * the append-only triggers,
+ * entry and stored values the entry cannot hold (longer, a NUL inside);
+ * that a later append keeps each break visible; the append-only triggers,
  * references that go with deleted records, and a reopen ("reboot") that
  * keeps the chain and continues it; read-only and absent stores.
  * Tampering uses raw SQL (store_exec) with the triggers dropped, as someone
@@ -321,6 +321,83 @@ static void test_forged_tail(void)
 	      "forged tail: ok %d reason %s at %" PRId64, v.ok, v.reason, v.first_bad_id);
 }
 
+/* Tampering followed by a normal append: the append must not seal the
+ * edited log with a fresh head. */
+static void tamper_then_append(const char *what, const char *sql, const char *reason,
+			       int64_t bad_id)
+{
+	struct audit_entry e;
+	int64_t id = 0;
+	tamper(what, sql, reason, bad_id < 0 ? -bad_id : bad_id);
+	entry(&e, "owner", "allow", 1);
+	CHECK(hub_audit_append(&e, &id) == 0, "%s: append after", what);
+	struct audit_verify v = verify();
+	CHECK(!v.ok, "%s: an append after it hid the tampering (entries %" PRId64 ")", what,
+	      v.entries);
+	if (bad_id > 0)
+		CHECK(!strcmp(v.reason, reason) && v.first_bad_id == bad_id,
+		      "%s + append: reason %s at %" PRId64, what, v.reason, v.first_bad_id);
+}
+
+static void test_tamper_then_append(void)
+{
+	/* the hole stays: the new entry is 6, after the head, not 4 */
+	tamper_then_append("cut tail", "DELETE FROM audit WHERE id >= 4", "head", -4);
+	struct audit_verify v = verify();
+	CHECK(!strcmp(v.reason, "order") && v.first_bad_id == 6, "cut tail + append: %s at %" PRId64,
+	      v.reason, v.first_bad_id);
+	/* an intact log goes on as before */
+	fresh();
+	append_n(3);
+	append_n(2);
+	v = verify();
+	CHECK(v.ok && v.entries == 5, "plain appends");
+}
+
+/* A rehashed last entry, then an append: it links to the hash the head
+ * kept, not to the forgery. */
+static void test_forged_tail_then_append(void)
+{
+	static struct audit_entry last;
+	char sql[300], h[65];
+	int64_t id;
+	fresh();
+	append_n(5);
+	CHECK(store_audit_walk(grab_last, &last) == 0, "walk");
+	strcpy(last.purpose, "forged");
+	CHECK(hub_audit_hash(&last, h) == 0, "rehash");
+	snprintf(sql, sizeof(sql),
+		 "DROP TRIGGER audit_no_update; UPDATE audit SET purpose = 'forged', hash = '%s' "
+		 "WHERE id = 5",
+		 h);
+	CHECK(run_sql(sql) == 0, "forge");
+	append_n(1);
+	struct audit_verify v = verify();
+	CHECK(!v.ok && !strcmp(v.reason, "prev_hash") && v.first_bad_id == 6,
+	      "forged + append: ok %d %s at %" PRId64, v.ok, v.reason, v.first_bad_id);
+
+	/* an entry slipped in behind the head (hashed right, head untouched) */
+	fresh();
+	append_n(3);
+	CHECK(store_audit_walk(grab_last, &last) == 0, "walk");
+	last.id = 4;
+	memcpy(last.prev_hash, last.hash, sizeof(last.prev_hash));
+	strcpy(last.service, "slipped-in");
+	CHECK(hub_audit_hash(&last, h) == 0, "hash");
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO audit SELECT 4, time_ns, 'slipped-in', category, purpose, decision, "
+		 "policies, obligations, records, bytes, budget_spent, '%s', '%s' FROM audit "
+		 "WHERE id = 3",
+		 last.prev_hash, h);
+	CHECK(run_sql(sql) == 0, "insert");
+	v = verify();
+	CHECK(!v.ok && !strcmp(v.reason, "head"), "slipped in: %s", v.reason);
+	CHECK(hub_audit_append(&last, &id) == 0 && id == 5, "append after: %" PRId64, id);
+	v = verify();
+	CHECK(!v.ok && !strcmp(v.reason, "prev_hash") && v.first_bad_id == 5,
+	      "slipped in + append: ok %d %s at %" PRId64, v.ok, v.reason, v.first_bad_id);
+}
+
 static void test_append_only(void)
 {
 	fresh();
@@ -399,6 +476,8 @@ int main(void)
 	test_append_refused();
 	test_tamper();
 	test_forged_tail();
+	test_tamper_then_append();
+	test_forged_tail_then_append();
 	test_append_only();
 	test_refs();
 	test_reopen();
