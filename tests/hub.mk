@@ -107,7 +107,7 @@ $(B)/fuzz_ingest_gcc: $(B)/tests/hub/fuzz_ingest.o $(B)/tests/hub/fuzz_driver.o 
 	$(Q)$(CC) $(LDFLAGS) $^ -lm -o $@
 
 $(B)/fuzz_ingest: tests/hub/fuzz_ingest.c tests/hub/ingest.dict $(HUB_SRCS) $(TP_SRCS) $(B)/plain/sqlite3.o \
-		tests/hub/filedev.h hub/model.h
+		$(wildcard hub/*.h hub/store/*.h stack/*.h tests/hub/*.h)
 	@mkdir -p $(@D)
 	@echo "  CLANG   $@"
 	$(Q)$(CLANG) $(BASE) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
