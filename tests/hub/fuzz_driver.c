@@ -3,13 +3,16 @@
  * replays files, or for -t SECONDS mutates them (bit flips, byte edits,
  * JSON tokens, deletions, repeats, splices) under ASan + UBSan. The input
  * that kills the process is saved to the -o file (default
- * build/hub-tests/fuzz-crash) through the sanitizers' death callback.
+ * build/hub-tests/fuzz-crash) through the sanitizers' death callback, or
+ * on SIGABRT when the target's own checks fail.
  *
  *   fuzz_ingest_gcc FILE...                          replay each file once
  *   fuzz_ingest_gcc -t SECONDS [-o CRASH] [-s SEED] FILE...   mutate them
  *
  * Assumes: a Linux host. Leaves out: coverage feedback (libFuzzer's job).
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,12 +51,21 @@ static uint64_t rnd(void)
 
 static void on_death(void)
 {
-	FILE *f = fopen(crash_file, "wb");
-	if (f) {
-		fwrite(cur, 1, cur_len, f);
-		fclose(f);
-		fprintf(stderr, "fuzz_driver: the failing input is in %s\n", crash_file);
+	static const char msg[] = "fuzz_driver: the failing input is in the -o file\n";
+	int fd = open(crash_file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd >= 0) {
+		if (write(fd, cur, cur_len) < 0 || write(2, msg, sizeof(msg) - 1) < 0)
+			(void)0;
+		close(fd);
 	}
+}
+
+/* The target's own checks abort(): save the input then as well. */
+static void on_abort(int sig)
+{
+	on_death();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 struct seed {
@@ -159,6 +171,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	__sanitizer_set_death_callback(on_death);
+	signal(SIGABRT, on_abort);
 	for (size_t i = 0; i < nseeds; i++) {
 		memcpy(cur, seeds[i].p, seeds[i].n);
 		cur_len = seeds[i].n;
