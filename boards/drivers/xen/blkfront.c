@@ -232,35 +232,14 @@ static void be_watch(const char *path, void *arg)
 
 static int publish(void)
 {
-	for (int attempt = 0; attempt < 10; attempt++) {
-		uint32_t tx;
-		char path[96], v[12];
-		int err = xs_tx_start(&tx);
-		if (err)
-			return err;
-		snprintf(path, sizeof(path), "%s/ring-ref", bf.dir);
-		snprintf(v, sizeof(v), "%d", bf.ring_ref);
-		err = xs_write(tx, path, v);
-		snprintf(path, sizeof(path), "%s/event-channel", bf.dir);
-		snprintf(v, sizeof(v), "%u", bf.port);
-		if (!err)
-			err = xs_write(tx, path, v);
-		snprintf(path, sizeof(path), "%s/protocol", bf.dir);
-		if (!err)
-			err = xs_write(tx, path, "arm-abi");
-		snprintf(path, sizeof(path), "%s/state", bf.dir);
-		snprintf(v, sizeof(v), "%d", XB_INITIALISED);
-		if (!err)
-			err = xs_write(tx, path, v);
-		if (err) {
-			xs_tx_end(tx, false);
-			return err;
-		}
-		err = xs_tx_end(tx, true);
-		if (err != -EAGAIN)
-			return err;
-	}
-	return -EAGAIN;
+	char ring[12], port[12], state[4];
+	snprintf(ring, sizeof(ring), "%d", bf.ring_ref);
+	snprintf(port, sizeof(port), "%u", bf.port);
+	snprintf(state, sizeof(state), "%d", XB_INITIALISED);
+	const struct xenbus_kv kv[] = {
+		{"ring-ref", ring}, {"event-channel", port}, {"protocol", "arm-abi"}, {"state", state},
+	};
+	return xenbus_publish(bf.dir, kv, sizeof(kv) / sizeof(kv[0]));
 }
 
 static int connect(const char *dir)

@@ -201,36 +201,17 @@ static int grant_all(void)
 
 static int publish(void)
 {
-	static const char *const keys[] = {"tx-ring-ref", "rx-ring-ref", "event-channel",
-					   "request-rx-copy", "feature-rx-notify",
-					   "feature-no-csum-offload", "state"};
-	for (int attempt = 0; attempt < 10; attempt++) {
-		uint32_t tx;
-		int err = xs_tx_start(&tx);
-		if (err)
-			return err;
-		char vals[7][12];
-		snprintf(vals[0], 12, "%d", nf.tx_ring_ref);
-		snprintf(vals[1], 12, "%d", nf.rx_ring_ref);
-		snprintf(vals[2], 12, "%u", nf.port);
-		snprintf(vals[3], 12, "1");
-		snprintf(vals[4], 12, "1");
-		snprintf(vals[5], 12, "1");
-		snprintf(vals[6], 12, "%d", XB_CONNECTED);
-		for (int i = 0; i < 7 && !err; i++) {
-			char path[96];
-			snprintf(path, sizeof(path), "%s/%s", nf.dir, keys[i]);
-			err = xs_write(tx, path, vals[i]);
-		}
-		if (err) {
-			xs_tx_end(tx, false);
-			return err;
-		}
-		err = xs_tx_end(tx, true);
-		if (err != -EAGAIN)
-			return err;
-	}
-	return -EAGAIN;
+	char tx[12], rx[12], port[12], state[4];
+	snprintf(tx, sizeof(tx), "%d", nf.tx_ring_ref);
+	snprintf(rx, sizeof(rx), "%d", nf.rx_ring_ref);
+	snprintf(port, sizeof(port), "%u", nf.port);
+	snprintf(state, sizeof(state), "%d", XB_CONNECTED);
+	const struct xenbus_kv kv[] = {
+		{"tx-ring-ref", tx}, {"rx-ring-ref", rx}, {"event-channel", port},
+		{"request-rx-copy", "1"}, {"feature-rx-notify", "1"},
+		{"feature-no-csum-offload", "1"}, {"state", state},
+	};
+	return xenbus_publish(nf.dir, kv, sizeof(kv) / sizeof(kv[0]));
 }
 
 static void post_rx_all(void)

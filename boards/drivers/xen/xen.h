@@ -141,6 +141,13 @@ int xenbus_write_state(const char *dir, int state);
 int xenbus_wait_state(const char *dir, unsigned int mask, uint64_t timeout_ns);
 /* The frontend (dir)'s backend path and id; 0 or -errno. */
 int xenbus_backend(const char *dir, char *backend, size_t len, uint16_t *domid);
+/* Writes (dir)/key = value for each pair in one transaction, retried while
+ * xenstored says EAGAIN; 0 or -errno. */
+struct xenbus_kv {
+	const char *key;
+	const char *value;
+};
+int xenbus_publish(const char *dir, const struct xenbus_kv *kv, size_t n);
 /* A "0"/"1" feature flag of the backend; absent means 0. */
 bool xenbus_feature(const char *backend, const char *name);
 

@@ -85,6 +85,29 @@ bool xenbus_feature(const char *backend, const char *name)
 	return xs_read_uint(0, path, 1, &v) == 0 && v == 1;
 }
 
+int xenbus_publish(const char *dir, const struct xenbus_kv *kv, size_t n)
+{
+	for (int attempt = 0; attempt < 10; attempt++) {
+		uint32_t tx;
+		int err = xs_tx_start(&tx);
+		if (err)
+			return err;
+		for (size_t i = 0; i < n && !err; i++) {
+			char path[128];
+			snprintf(path, sizeof(path), "%s/%s", dir, kv[i].key);
+			err = xs_write(tx, path, kv[i].value);
+		}
+		if (err) {
+			xs_tx_end(tx, false);
+			return err;
+		}
+		err = xs_tx_end(tx, true);
+		if (err != -EAGAIN)
+			return err;
+	}
+	return -EAGAIN;
+}
+
 bool xen_ring_push(struct xen_sring_hdr *s, uint32_t prod)
 {
 	uint32_t old = s->req_prod;
