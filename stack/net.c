@@ -40,7 +40,6 @@ struct nif {
 	struct netif netif;
 	struct netdev *nd;
 	bool dhcp;
-	bool lease_warned; /* said once that no lease came */
 };
 
 #define LEASE_WARN_NS 20000000000ull
@@ -50,7 +49,7 @@ static ip_addr_t static_dns;
 static bool have_static_dns;
 static size_t nnifs;
 static struct loop_poller timer_poller;
-static struct loop_timer lwip_timer;
+static struct loop_timer lwip_timer, lease_timer;
 static bool sntp_synced;
 static void (*change_fn)(void);
 static netif_ext_callback_t ext_cb;
@@ -149,17 +148,15 @@ static void lwip_timer_fired(struct loop_timer *t)
 	(void)t; /* the poller runs right after: it does the work */
 }
 
-/* A DHCP interface still without an address after LEASE_WARN_NS says so
- * once, with what went over the wire: the owner sees why nothing answers. */
-static void lease_check(void)
+/* A DHCP interface still without an address LEASE_WARN_NS after boot says
+ * so once, with what went over the wire: the owner sees why nothing answers. */
+static void lease_check(struct loop_timer *t)
 {
-	uint64_t now = time_now_ns();
+	(void)t;
 	for (size_t i = 0; i < nnifs; i++) {
 		struct nif *n = &nifs[i];
-		if (!n->dhcp || n->lease_warned || now < LEASE_WARN_NS ||
-		    !ip4_addr_isany_val(*netif_ip4_addr(&n->netif)))
+		if (!n->dhcp || !ip4_addr_isany_val(*netif_ip4_addr(&n->netif)))
 			continue;
-		n->lease_warned = true;
 		struct dhcp *d = netif_dhcp_data(&n->netif);
 		printf("net: %s: no DHCP lease yet (link %s; %" PRIu64 " frames sent, %" PRIu64
 		       " received, %" PRIu64 " dropped, %" PRIu64 " tx busy; DHCP state %d, try %d); still trying\n",
@@ -173,7 +170,6 @@ static void timers_poll(void *arg)
 {
 	(void)arg;
 	sys_check_timeouts();
-	lease_check();
 	u32_t sleep = sys_timeouts_sleeptime();
 	if (sleep == SYS_TIMEOUTS_SLEEPTIME_INFINITE)
 		sleep = 1000;
@@ -374,5 +370,7 @@ int stack_net_init(const char *bootargs)
 	timer_poller.fn = timers_poll;
 	loop_poller_add(&timer_poller);
 	lwip_timer.fn = lwip_timer_fired;
+	lease_timer.fn = lease_check;
+	loop_timer_arm(&lease_timer, LEASE_WARN_NS);
 	return 0;
 }

@@ -203,7 +203,7 @@ static int xen_version_major_minor(void)
 	return (int)xen_hypercall(XEN_xen_version, XENVER_version, 0, 0, 0);
 }
 
-static struct board_metrics xen_metrics_src;
+static struct board_metrics xen_metrics_src, netfront_metrics_src, blkfront_metrics_src;
 static int xen_probe(struct device *dev)
 {
 	struct dt_irq irq;
@@ -232,6 +232,9 @@ static int xen_probe(struct device *dev)
 	}
 	if ((err = xs_init()))
 		return err;
+	/* board_metrics prints the sources newest first: the core's lead. */
+	board_metrics_add(&blkfront_metrics_src);
+	board_metrics_add(&netfront_metrics_src);
 	board_metrics_add(&xen_metrics_src);
 	/* The console first, so what follows is seen: the vPL011 when the
 	 * toolstack gave one (vuart = "sbsa_uart"; the PL011 driver takes it),
@@ -284,16 +287,9 @@ static int xen_metrics_fn(char *buf, size_t len)
 			 "# TYPE hearth_xen_console_dropped_bytes counter\nhearth_xen_console_dropped_bytes %" PRIu64 "\n",
 			 g.capacity, g.in_use, g.granted, g.ended, g.busy, evtchn_upcalls(), x.requests,
 			 x.errors, x.events, x.events_dropped, xen_console_dropped());
-	if (n < 0 || (size_t)n >= len)
-		return 0;
-	int m = netfront_metrics(buf + n, len - (size_t)n);
-	if (m < 0 || (size_t)m >= len - (size_t)n)
-		return n;
-	n += m;
-	m = blkfront_metrics(buf + n, len - (size_t)n);
-	if (m < 0 || (size_t)m >= len - (size_t)n)
-		return n;
-	return n + m;
+	return n > 0 && (size_t)n < len ? n : 0;
 }
 
 static struct board_metrics xen_metrics_src = {.fn = xen_metrics_fn};
+static struct board_metrics netfront_metrics_src = {.fn = netfront_metrics};
+static struct board_metrics blkfront_metrics_src = {.fn = blkfront_metrics};
