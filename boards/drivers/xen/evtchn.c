@@ -29,13 +29,14 @@ static struct {
 	evtchn_handler fn;
 	void *arg;
 } bound[MAX_BOUND];
-static uint64_t upcalls, stray;
+static uint64_t upcalls;
 
 static int op(unsigned int cmd, void *arg)
 {
 	return (int)xen_hypercall(XEN_event_channel_op, cmd, (uintptr_t)arg, 0, 0);
 }
 
+/* A port nobody bound (closed meanwhile) is ignored. */
 static void dispatch(unsigned int port)
 {
 	for (int i = 0; i < MAX_BOUND; i++) {
@@ -44,7 +45,6 @@ static void dispatch(unsigned int port)
 			return;
 		}
 	}
-	stray++;
 }
 
 static void upcall(void *arg)
